@@ -1,0 +1,238 @@
+"""Frozen, typed records for what a trial registration states.
+
+Every source format (saved registry pages, API v2 JSON, legacy XML, CSV downloads) is
+parsed into these records, and only these records reach the RDF emitter. That keeps
+the formats independent of the ontology: a new format is a new parser, nothing else.
+
+Conventions, chosen so the records are comparable across formats:
+
+* Coded values use the ClinicalTrials.gov API v2 vocabulary (``"COMPLETED"``,
+  ``"PHASE1"``, ``"RANDOMIZED"``, ``"ACTIVE_COMPARATOR"``...). Parsers of older formats
+  map their labels with :mod:`kg.sources.vocab`.
+* Dates are ISO 8601 strings of the precision the source states (``"2011-01"`` or
+  ``"2011-01-31"``), never invented days.
+* Absent means ``None`` (scalars) or ``()`` (lists); parsers never store empty strings.
+* No rdflib here: records are plain data, cheap to pickle across a process pool.
+
+Example:
+    >>> Trial(nct_id="NCT01374854", brief_title="UC-MSC in T1DM").nct_id
+    'NCT01374854'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class StudyDate:
+    """A date as the registry states it, with ACTUAL/ESTIMATED (anticipated) when given."""
+
+    date: str
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    count: int
+    type: str | None = None  # ACTUAL | ESTIMATED
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A secondary identifier (another registry's number, a grant, a sponsor's code)."""
+
+    id: str
+    type: str | None = None
+    domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """An organisation as named by the source; ``org_class`` is the registry's agency class."""
+
+    name: str
+    org_class: str | None = None  # NIH | FED | INDUSTRY | OTHER | ...
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMention:
+    """A person as one source names them, in one role.
+
+    ``name`` is the text as given ("Jianming Tan, professor"); splitting off degrees and
+    titles is the resolver's job, so the original mention survives for evidence.
+    """
+
+    name: str
+    role: str  # PRINCIPAL_INVESTIGATOR | STUDY_CHAIR | STUDY_DIRECTOR | SUB_INVESTIGATOR | RESPONSIBLE_PARTY ...
+    degree: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibleParty:
+    type: str | None = None  # SPONSOR | PRINCIPAL_INVESTIGATOR | SPONSOR_INVESTIGATOR
+    name: str | None = None
+    title: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    facility: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    status: str | None = None  # RECRUITING | COMPLETED | ...
+    geo: GeoPoint | None = None
+    investigators: tuple[PersonMention, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    label: str
+    type: str | None = None  # EXPERIMENTAL | ACTIVE_COMPARATOR | PLACEBO_COMPARATOR | ...
+    description: str | None = None
+    intervention_names: tuple[str, ...] = ()  # names of Trial.interventions
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    name: str
+    type: str | None = None  # DRUG | BIOLOGICAL | DEVICE | ...
+    description: str | None = None
+    arm_labels: tuple[str, ...] = ()
+    other_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    measure: str
+    kind: str  # PRIMARY | SECONDARY | OTHER
+    time_frame: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One atomic eligibility criterion, as written (markdown escapes removed)."""
+
+    text: str
+    kind: str  # INCLUSION | EXCLUSION
+
+
+@dataclass(frozen=True, slots=True)
+class AgeLimit:
+    value: float
+    unit: str  # Years | Months | Weeks | Days | Hours | Minutes
+
+    @property
+    def years(self) -> float:
+        """The limit in years, so limits given in different units compare."""
+        return self.value / _UNITS_PER_YEAR.get(self.unit.lower().rstrip("s") + "s", 1.0)
+
+
+_UNITS_PER_YEAR = {"years": 1.0, "months": 12.0, "weeks": 52.1775, "days": 365.25, "hours": 8766.0, "minutes": 525960.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    criteria: tuple[Criterion, ...] = ()
+    minimum_age: AgeLimit | None = None
+    maximum_age: AgeLimit | None = None
+    sex: str | None = None  # ALL | FEMALE | MALE
+    healthy_volunteers: bool | None = None
+    std_ages: tuple[str, ...] = ()  # CHILD | ADULT | OLDER_ADULT
+    text: str | None = None  # the criteria block as given, for audit
+
+
+@dataclass(frozen=True, slots=True)
+class MeshTerm:
+    """A MeSH heading; ``id`` (descriptor UI such as D003922) when the source gives it."""
+
+    term: str
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    pmid: str | None = None
+    citation: str | None = None
+    type: str | None = None  # BACKGROUND | RESULT | DERIVED
+    doi: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A large document attached to the record (protocol, SAP, consent form) or a link."""
+
+    url: str
+    label: str | None = None
+    type: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """Everything one registration states about one trial."""
+
+    nct_id: str
+    org_study_id: str | None = None
+    secondary_ids: tuple[Identifier, ...] = ()
+    brief_title: str | None = None
+    official_title: str | None = None
+    acronym: str | None = None
+    brief_summary: str | None = None
+    detailed_description: str | None = None
+    overall_status: str | None = None
+    why_stopped: str | None = None
+    phases: tuple[str, ...] = ()
+    study_type: str | None = None
+    start_date: StudyDate | None = None
+    primary_completion_date: StudyDate | None = None
+    completion_date: StudyDate | None = None
+    enrollment: Enrollment | None = None
+    allocation: str | None = None
+    intervention_model: str | None = None
+    masking: str | None = None
+    primary_purpose: str | None = None
+    conditions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    condition_mesh: tuple[MeshTerm, ...] = ()
+    condition_mesh_ancestors: tuple[MeshTerm, ...] = ()
+    intervention_mesh: tuple[MeshTerm, ...] = ()
+    intervention_mesh_ancestors: tuple[MeshTerm, ...] = ()
+    arms: tuple[Arm, ...] = ()
+    interventions: tuple[Intervention, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    lead_sponsor: Organization | None = None
+    collaborators: tuple[Organization, ...] = ()
+    responsible_party: ResponsibleParty | None = None
+    officials: tuple[PersonMention, ...] = ()
+    sites: tuple[Site, ...] = ()
+    references: tuple[Reference, ...] = ()
+    documents: tuple[Document, ...] = ()
+    first_submitted: str | None = None
+    first_posted: StudyDate | None = None
+    last_update_submitted: str | None = None
+    last_update_posted: StudyDate | None = None
+    last_verified: str | None = None
+    results_first_posted: StudyDate | None = None
+    has_results: bool | None = None
+
+    @property
+    def last_changed(self) -> str:
+        """The best date of this version of the record, to keep the newest of two copies."""
+        for candidate in (self.last_update_posted, self.last_update_submitted, self.first_posted):
+            if candidate is None:
+                continue
+            return candidate.date if isinstance(candidate, StudyDate) else candidate
+        return ""
