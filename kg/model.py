@@ -209,6 +209,10 @@ class Trial:
     condition_mesh_ancestors: tuple[MeshTerm, ...] = ()
     intervention_mesh: tuple[MeshTerm, ...] = ()
     intervention_mesh_ancestors: tuple[MeshTerm, ...] = ()
+    # MeSH terms a page lists as run-together text ("Diabetes Mellitus Diabetes Mellitus, Type 2
+    # Glucose Metabolism Disorders"): the capture lost the separators, so the text is kept
+    # whole rather than split into guessed headings.
+    mesh_text: tuple[str, ...] = ()
     arms: tuple[Arm, ...] = ()
     interventions: tuple[Intervention, ...] = ()
     outcomes: tuple[Outcome, ...] = ()
