@@ -1,0 +1,79 @@
+"""IRI minting: registry and PubMed IRIs where they exist, stable keys everywhere else.
+
+A minted IRI is ``https://w3id.org/trialkg/resource/{kind}/{key}`` where the key comes
+from the resolved identity (a normalised name, an NCT id plus a label, a text hash),
+never from a row number or a random id, so rebuilding gives the same IRIs.
+
+Example:
+    >>> resource("person", "jianming tan")
+    'https://w3id.org/trialkg/resource/person/jianming-tan'
+    >>> trial("NCT01374854")
+    'https://clinicaltrials.gov/study/NCT01374854'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import quote
+
+from kg.rdf.namespaces import DOI, GRAPH, MESH, PUBMED, RESOURCE, TRIAL
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_MAX_SLUG = 80
+
+
+def text_hash(text: str, length: int = 16) -> str:
+    """A short stable digest of a text, for keys of things identified by their wording."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
+
+
+def slug(text: str) -> str:
+    """A readable, lossless-enough key: ASCII, lowercase, dashes.
+
+    When folding to ASCII loses information (non-Latin scripts) or the text is long, a
+    hash of the original is appended so distinct texts keep distinct keys.
+    """
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    core = _NOT_SLUG.sub("-", folded).strip("-")
+    lossy = len(core) > _MAX_SLUG or not core or len(core) * 2 < len(text.strip())
+    if lossy:
+        return (core[:_MAX_SLUG].rstrip("-") + "-" if core else "") + text_hash(text, 10)
+    return core
+
+
+def resource(kind: str, *key_parts: str) -> str:
+    """A minted IRI for an entity of ``kind`` identified by ``key_parts``."""
+    return RESOURCE + kind + "/" + "/".join(slug(part) for part in key_parts)
+
+
+def trial(nct_id: str) -> str:
+    return TRIAL + nct_id
+
+
+def pubmed(pmid: str) -> str:
+    return PUBMED + pmid
+
+
+# MeSH unique ids were letter + 6 digits until about 2017 (highest near D066xxx); newer
+# ones are letter + 9 digits (D000086382, COVID-19). API v2 pads old ids to 9 digits
+# (D000003920), but id.nlm.nih.gov knows them only as D003920.
+_LAST_SIX_DIGIT_MESH_ID = 68000
+
+
+def mesh(descriptor_id: str) -> str:
+    """The id.nlm.nih.gov IRI of a MeSH descriptor, unpadding API v2's old-style ids."""
+    number = descriptor_id[1:]
+    if len(descriptor_id) == 10 and number.isdigit() and int(number) < _LAST_SIX_DIGIT_MESH_ID:
+        descriptor_id = descriptor_id[0] + number[3:]
+    return MESH + descriptor_id
+
+
+def doi(value: str) -> str:
+    return DOI + quote(value.strip(), safe="/:;()._-")
+
+
+def record_graph(source_kind: str, record_key: str) -> str:
+    """The named graph holding one source record's triples."""
+    return GRAPH + source_kind + "/" + record_key
