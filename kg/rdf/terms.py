@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 _LITERAL_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
@@ -20,17 +22,24 @@ _LITERAL_ESCAPES.update({c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not
 # Unpaired surrogates cannot be encoded as UTF-8 at all: replace them visibly.
 _LITERAL_ESCAPES.update({c: "\ufffd" for c in range(0xD800, 0xE000)})
 
+_NEEDS_LITERAL_ESCAPE = re.compile('[\x00-\x1f\x7f"\\\\\ud800-\udfff]')
+
 _IRI_ESCAPES = {c: f"%{c:02X}" for c in [*range(0x21), *b'<>"{}|^`\\', 0x7F]}
+
+
+def _escape(value: str) -> str:
+    # Most strings need no escaping; the search is much cheaper than translate.
+    return value.translate(_LITERAL_ESCAPES) if _NEEDS_LITERAL_ESCAPE.search(value) else value
 
 
 def literal(value: str) -> str:
     """A plain (xsd:string) literal."""
-    return '"' + value.translate(_LITERAL_ESCAPES) + '"'
+    return '"' + _escape(value) + '"'
 
 
 def typed(value: str, datatype: str) -> str:
     """A literal with a datatype given as an already encoded IRI (``<...>``)."""
-    return '"' + value.translate(_LITERAL_ESCAPES) + '"^^' + datatype
+    return '"' + _escape(value) + '"^^' + datatype
 
 
 def iri(value: str) -> str:
