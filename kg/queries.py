@@ -1,0 +1,139 @@
+"""Canned SPARQL queries: one ``queries/NAME.rq`` file each, loaded by name, with parameters.
+
+Each file starts with a comment header::
+
+    # title: Trials sharing a principal investigator
+    # description: ...
+    # param: nct (optional) an NCT id: only pairs involving that trial
+    # columns: trial1, trial2, investigator, name
+
+A parameter is bound by inserting ``VALUES ?name { value }`` at the top of the WHERE
+group, which every SPARQL 1.1 engine understands; an unbound optional parameter leaves
+the query unrestricted (its FILTER tests ``!BOUND(?name)``). Queries are plain SPARQL
+1.1 written against the union of all graphs, so they run unchanged on Oxigraph, rdflib
+and remote stores.
+
+Example:
+    >>> q = get_query("shared-principal-investigator")
+    >>> q.parameters[0].name
+    'nct'
+    >>> "VALUES ?nct" in q.bind({"nct": "NCT01374854"})
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.errors import QueryError
+from kg.rdf.terms import decimal, iri, literal
+from kg.resources import data_dir
+
+_HEADER = re.compile(r"^#\s*(title|description|param|columns):\s*(.*)$")
+_CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
+_PARAM = re.compile(r"^(\w+)\s*(\(optional\))?\s*(.*)$")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    description: str
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CannedQuery:
+    name: str
+    title: str
+    description: str
+    columns: str
+    parameters: tuple[Parameter, ...]
+    sparql: str
+    path: Path | None = None
+
+    def bind(self, values: dict[str, str] | None = None) -> str:
+        """The query text with parameters bound; unknown or missing parameters raise QueryError."""
+        values = values or {}
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            accepted = ", ".join(known) or "none"
+            raise QueryError(f"query {self.name!r} has no parameter {', '.join(unknown)} (parameters: {accepted})")
+        missing = [p.name for p in self.parameters if not p.optional and p.name not in values]
+        if missing:
+            raise QueryError(f"query {self.name!r} needs parameter(s): {', '.join(missing)}")
+        if not values:
+            return self.sparql
+        clauses = " ".join(f"VALUES ?{name} {{ {_term(value)} }}" for name, value in sorted(values.items()))
+        match = _WHERE.search(self.sparql)
+        if match is None:
+            raise QueryError(f"query {self.name!r} has no WHERE clause to bind parameters in")
+        return self.sparql[: match.end()] + "\n  " + clauses + self.sparql[match.end() :]
+
+
+def _term(value: str) -> str:
+    """A parameter value as a SPARQL term: IRIs in <>, numbers as decimals, else strings."""
+    if value.startswith(("http://", "https://", "urn:")):
+        return iri(value)
+    if _NUMBER.match(value):
+        return decimal(float(value)) if "." in value else value
+    return literal(value)
+
+
+def parse_query(text: str, name: str, path: Path | None = None) -> CannedQuery:
+    """A CannedQuery from the text of a .rq file."""
+    fields: dict[str, list[str]] = {"title": [], "description": [], "columns": []}
+    params: list[Parameter] = []
+    last: str | None = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        header = _HEADER.match(line)
+        continuation = _CONTINUATION.match(line)
+        if header:
+            key, value = header.groups()
+            last = key
+            if key == "param":
+                match = _PARAM.match(value.strip())
+                if match:
+                    params.append(Parameter(match.group(1), match.group(3), bool(match.group(2))))
+            else:
+                fields[key].append(value.strip())
+        elif continuation and last in fields:
+            fields[last].append(continuation.group(1))
+    return CannedQuery(
+        name=name,
+        title=" ".join(fields["title"]) or name,
+        description=" ".join(fields["description"]),
+        columns=" ".join(fields["columns"]),
+        parameters=tuple(params),
+        sparql=text,
+        path=path,
+    )
+
+
+def queries_dir() -> Path:
+    return data_dir("queries")
+
+
+def list_queries() -> list[CannedQuery]:
+    """Every canned query, by name."""
+    return [parse_query(p.read_text("utf-8"), p.stem, p) for p in sorted(queries_dir().glob("*.rq"))]
+
+
+def get_query(name_or_path: str) -> CannedQuery:
+    """A canned query by name, or any .rq file by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".rq" and candidate.is_file():
+        return parse_query(candidate.read_text("utf-8"), candidate.stem, candidate)
+    path = queries_dir() / f"{name_or_path}.rq"
+    if not path.is_file():
+        names = ", ".join(q.name for q in list_queries())
+        raise QueryError(f"no canned query {name_or_path!r} (known: {names}; or give a path to a .rq file)")
+    return parse_query(path.read_text("utf-8"), name_or_path, path)
