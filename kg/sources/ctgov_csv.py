@@ -142,7 +142,7 @@ def _row_record(header: list[str], row: list[str], path: Path, line: int) -> Raw
         return RecordError(f"row has {len(row)} cells, the header {len(header)}", source=str(path), record=where)
     if any(_UNDECODED.search(cell) for cell in row):
         return RecordError("not UTF-8 text (save the CSV as UTF-8)", source=str(path), record=where)
-    payload = dict(zip(header, row))
+    payload = dict(zip(header, row, strict=True))
     nct_id = payload["NCT Number"].strip()
     if not nct_id:
         return RecordError("row has no NCT Number", source=str(path), record=where)
@@ -162,8 +162,9 @@ def parse_ctgov_csv(raw: RawRecord) -> Parsed:
     except KGError as error:
         raise RecordError(error.message, source=raw.source, record=raw.record) from None
     except (ValueError, TypeError, AttributeError) as error:
-        raise RecordError(f"cannot map row: {type(error).__name__}: {error}", source=raw.source,
-                          record=raw.record) from error
+        raise RecordError(
+            f"cannot map row: {type(error).__name__}: {error}", source=raw.source, record=raw.record
+        ) from error
 
 
 def _parse_row(row: dict[str, str]) -> Parsed:
@@ -272,8 +273,11 @@ def _intervention(item: str) -> Intervention:
 
 def _outcomes(row: dict[str, str]) -> tuple[Outcome, ...]:
     found = []
-    for column, kind in (("Primary Outcome Measures", "PRIMARY"), ("Secondary Outcome Measures", "SECONDARY"),
-                         ("Other Outcome Measures", "OTHER")):
+    for column, kind in (
+        ("Primary Outcome Measures", "PRIMARY"),
+        ("Secondary Outcome Measures", "SECONDARY"),
+        ("Other Outcome Measures", "OTHER"),
+    ):
         for item in _items(_cell(row, column)):
             measure, description, time_frame = split_outcome(item)
             found.append(Outcome(measure, kind, time_frame, description))
@@ -336,11 +340,10 @@ def split_location(item: str) -> Site:
     pieces = [piece.strip() for piece in item.split(", ")]
     country = pieces.pop() if pieces else None
     postal = pieces.pop() if len(pieces) > 1 and _POSTAL_CODE.match(pieces[-1]) else None
-    state = None
-    if country in _STATE_ALWAYS and len(pieces) >= 2:
-        state = pieces.pop()
-    elif len(pieces) >= 3 and not _INSTITUTION.search(pieces[-2]):
-        state = pieces.pop()
+    has_state = (country in _STATE_ALWAYS and len(pieces) >= 2) or (
+        len(pieces) >= 3 and not _INSTITUTION.search(pieces[-2])
+    )
+    state = pieces.pop() if has_state else None
     city = pieces.pop() if pieces else None
     facility = ", ".join(pieces) or None
     return Site(facility=facility, city=city, state=state, zip=postal, country=country or None)
@@ -385,10 +388,12 @@ def _document(item: str) -> Document | None:
     return Document(url=url, label=label.strip() or None, type=kind.group(1) if kind else None)
 
 
-register(SourceFormat(
-    name=FORMAT,
-    description="ClinicalTrials.gov website CSV download of a search (one study per row)",
-    sniff=sniff_ctgov_csv,
-    read=read_ctgov_csv,
-    parse=parse_ctgov_csv,
-))
+register(
+    SourceFormat(
+        name=FORMAT,
+        description="ClinicalTrials.gov website CSV download of a search (one study per row)",
+        sniff=sniff_ctgov_csv,
+        read=read_ctgov_csv,
+        parse=parse_ctgov_csv,
+    )
+)

@@ -164,10 +164,9 @@ def _read_stream(handle: _Stream, source: str, name: str, jsonl: bool) -> Iterat
         raise SourceError(f"cannot read: {error}", source=source) from None
     offset = _start(head)
     _check_head(head, offset, source)
-    bom = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
     first = head[offset : offset + 1]
     try:
-        handle.seek(bom)
+        handle.seek(offset)  # past a BOM (orjson and yajl refuse one) and leading whitespace
         if first == b"[":
             yield from _read_array(handle, source, "item", "[{}]")
             return
@@ -175,10 +174,10 @@ def _read_stream(handle: _Stream, source: str, name: str, jsonl: bool) -> Iterat
         if key_match and key_match.group(1).decode("utf-8", errors="replace") in _PAGE_KEYS:
             yield from _read_array(handle, source, "studies.item", "studies[{}]")
         elif jsonl or _looks_like_lines(handle):
-            handle.seek(bom)
-            yield from _read_lines(handle, source)
+            handle.seek(offset)
+            yield from _read_lines(handle, source, first_line=head.count(b"\n", 0, offset) + 1)
         else:
-            handle.seek(bom)
+            handle.seek(offset)
             yield _read_document(handle, source, name)
     except _READ_ERRORS as error:  # I/O trouble outside the per-record guards
         raise SourceError(f"cannot read: {_short(error)}", source=source) from None
@@ -250,9 +249,9 @@ def _read_array(handle: _Stream, source: str, prefix: str, pointer: str) -> Iter
             yield RawRecord(FORMAT, source, _nct_id(item) or where, orjson.dumps(item))
 
 
-def _read_lines(handle: _Stream, source: str) -> Iterator[RawRecord | RecordError]:
+def _read_lines(handle: _Stream, source: str, first_line: int = 1) -> Iterator[RawRecord | RecordError]:
     """JSON Lines: one study per line, blank lines skipped, a bad line reported and passed."""
-    for number, line in enumerate(handle, start=1):
+    for number, line in enumerate(handle, start=first_line):
         text = line.strip()
         if not text:
             continue

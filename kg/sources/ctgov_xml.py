@@ -41,6 +41,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -68,7 +69,15 @@ from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.criteria_text import split_criteria
 from kg.sources.vocab import age_limit, code, iso_date, phases
 
-__all__ = ["parse_ctgov_xml", "read_ctgov_xml", "read_ctgov_xml_zip", "sniff_ctgov_xml", "sniff_ctgov_xml_zip"]
+__all__ = [
+    "parse_ctgov_xml",
+    "read_ctgov_xml",
+    "read_ctgov_xml_zip",
+    "sniff_ctgov_xml",
+    "sniff_ctgov_xml_zip",
+    "standard_ages",
+    "without_contact",
+]
 
 FORMAT = "ctgov-xml"
 DTD_MESSAGE = "DTD/entity declarations are not allowed in untrusted XML"
@@ -87,22 +96,23 @@ _NCT_ELEMENT = re.compile(rb"<nct_id>\s*(NCT\d{8})\s*</nct_id>")
 _NCT_NAME = re.compile(r"NCT\d{8}")
 _DOCTYPE = b"<!DOCTYPE"
 _ENTITY = b"<!ENTITY"
-_LEGACY_DESIGN_KEYS = "Allocation|Endpoint Classification|Intervention Model|Masking|Primary Purpose|" \
-    "Observational Model|Time Perspective"
+_LEGACY_DESIGN_KEYS = (
+    "Allocation|Endpoint Classification|Intervention Model|Masking|Primary Purpose|Observational Model|Time Perspective"
+)
 _LEGACY_DESIGN = re.compile(rf"({_LEGACY_DESIGN_KEYS}):\s*(.*?)\s*(?=,\s*(?:{_LEGACY_DESIGN_KEYS}):|$)")
 _DOCUMENT_KIND = re.compile(r"/((?:Prot|SAP|ICF)(?:_(?:SAP|ICF))*)_\d+\.pdf$", re.IGNORECASE)
 _REDACTED = "[Redacted]"
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
 _DOI_TRAILING = ".,;:)]"
 _EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_PHONE = re.compile(r"\+?\(?\d[\d\s().\-/]{6,}\d")
+_PHONE = re.compile(r"\+?\d[\d\s().\-/]{6,}\d")
 _YEAR_RANGE = re.compile(r"^\d{4}\s*[-/]\s*\d{4}$")
 _EMPTY_BRACKETS = re.compile(r"\(\s*[,;/\s]*\)|\[\s*[,;/\s]*\]")
 _SPACES = re.compile(r"\s+")
 
 # Labels the shared vocabulary leaves in a non-API form.
 _DATE_TYPES = {"ESTIMATE": "ESTIMATED", "ANTICIPATED": "ESTIMATED"}
-_MASKING = {"SINGLE_BLIND": "SINGLE", "DOUBLE_BLIND": "DOUBLE", "TRIPLE_BLIND": "TRIPLE", "QUADRUPLE_BLIND": "QUADRUPLE"}
+_MASKING = {f"{level}_BLIND": level for level in ("SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE")}
 _YES = frozenset({"yes", "accepts healthy volunteers", "true"})
 _NO = frozenset({"no", "false"})
 
@@ -133,8 +143,8 @@ def _head_member_names(head: bytes) -> list[bytes]:
     names: list[bytes] = []
     offset = 0
     while offset + 30 <= len(head) and head[offset : offset + 4] == b"PK\x03\x04":
-        flags, = struct.unpack_from("<H", head, offset + 6)
-        size, = struct.unpack_from("<I", head, offset + 18)
+        (flags,) = struct.unpack_from("<H", head, offset + 6)
+        (size,) = struct.unpack_from("<I", head, offset + 18)
         name_length, extra_length = struct.unpack_from("<HH", head, offset + 26)
         names.append(head[offset + 30 : offset + 30 + name_length])
         if flags & 0x08 or size == 0xFFFFFFFF:  # size only known after the data
@@ -247,16 +257,18 @@ def parse_ctgov_xml(raw: RawRecord) -> Parsed:
     except KGError as error:
         raise RecordError(error.message, source=raw.source, record=raw.record) from None
     except (ValueError, TypeError, AttributeError) as error:  # a shape this code did not foresee
-        raise RecordError(f"cannot map study: {type(error).__name__}: {error}", source=raw.source,
-                          record=raw.record) from error
+        raise RecordError(
+            f"cannot map study: {type(error).__name__}: {error}", source=raw.source, record=raw.record
+        ) from error
 
 
 def _xml_parser() -> etree.XMLParser:
     """One safe parser per thread (lxml parsers must not be shared between threads)."""
     parser = getattr(_local, "parser", None)
     if parser is None:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                                 remove_comments=True)
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+        )
         _local.parser = parser
     return parser
 
@@ -275,13 +287,16 @@ def _study_root(raw: RawRecord) -> etree._Element:
         raise RecordError(f"not well-formed XML: {error}", source=raw.source, record=raw.record) from None
     except (ValueError, LookupError) as error:  # unknown encoding declarations and the like
         raise RecordError(f"unreadable XML: {error}", source=raw.source, record=raw.record) from None
-    dtd = root.getroottree().docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
+    if _declares_entities(root.getroottree().docinfo.internalDTD):
         raise RecordError(DTD_MESSAGE, source=raw.source, record=raw.record)
     if root.tag != "clinical_study":
-        raise RecordError(f"root element is <{root.tag}>, not <clinical_study>", source=raw.source,
-                          record=raw.record)
+        raise RecordError(f"root element is <{root.tag}>, not <clinical_study>", source=raw.source, record=raw.record)
     return root
+
+
+def _declares_entities(dtd: Any) -> bool:
+    """Whether an internal DTD subset declares entities (typed Any: lxml-stubs lack DTD.iterentities)."""
+    return dtd is not None and any(True for _ in dtd.iterentities())
 
 
 def _parse_study(root: etree._Element) -> Parsed:
@@ -323,12 +338,11 @@ def _parse_study(root: etree._Element) -> Parsed:
         lead_sponsor=_organization(root.find("sponsors/lead_sponsor")),
         collaborators=tuple(o for o in map(_organization, root.iterfind("sponsors/collaborator")) if o),
         responsible_party=_responsible_party(root.find("responsible_party")),
-        officials=_officials(root),
-        sites=tuple(_site(location) for location in root.iterfind("location")),
+        officials=_officials(root, warnings),
+        sites=tuple(_site(location, warnings) for location in root.iterfind("location")),
         references=_references(root),
         documents=_documents(root, warnings),
-        first_submitted=_date(root, "study_first_submitted", warnings)
-        or _date(root, "firstreceived_date", warnings),
+        first_submitted=_date(root, "study_first_submitted", warnings) or _date(root, "firstreceived_date", warnings),
         first_posted=_study_date(root, "study_first_posted", warnings),
         last_update_submitted=_date(root, "last_update_submitted", warnings)
         or _date(root, "lastchanged_date", warnings),
@@ -365,8 +379,9 @@ def _block(element: etree._Element, path: str) -> str | None:
     return textwrap.dedent(value.strip("\n")).strip()
 
 
-def _unredacted(value: str | None) -> str | None:
-    return None if value == _REDACTED else value
+def _clean(value: str | None) -> str | None:
+    """A responsible party's field without "[Redacted]" placeholders and contact details."""
+    return None if value == _REDACTED else without_contact(value)
 
 
 def _date(element: etree._Element, path: str, warnings: list[str]) -> str | None:
@@ -408,8 +423,9 @@ def _enrollment(root: etree._Element, warnings: list[str]) -> Enrollment | None:
 def _secondary_ids(root: etree._Element) -> tuple[Identifier, ...]:
     ids = [Identifier(value) for value in _texts(root, "id_info/secondary_id")]
     # An alias is an NCT id the registry merged into this one: keep it, it joins records.
-    ids += [Identifier(value, type="NCT_ALIAS", domain="ClinicalTrials.gov")
-            for value in _texts(root, "id_info/nct_alias")]
+    ids += [
+        Identifier(value, type="NCT_ALIAS", domain="ClinicalTrials.gov") for value in _texts(root, "id_info/nct_alias")
+    ]
     return tuple(ids)
 
 
@@ -439,13 +455,15 @@ def _interventions(root: etree._Element) -> tuple[Intervention, ...]:
     for node in root.iterfind("intervention"):
         name = _text(node, "intervention_name")
         if name:
-            found.append(Intervention(
-                name=name,
-                type=code(_text(node, "intervention_type")),
-                description=_text(node, "description"),
-                arm_labels=_texts(node, "arm_group_label"),
-                other_names=_texts(node, "other_name"),
-            ))
+            found.append(
+                Intervention(
+                    name=name,
+                    type=code(_text(node, "intervention_type")),
+                    description=_text(node, "description"),
+                    arm_labels=_texts(node, "arm_group_label"),
+                    other_names=_texts(node, "other_name"),
+                )
+            )
     return tuple(found)
 
 
@@ -454,12 +472,14 @@ def _arms(root: etree._Element, interventions: tuple[Intervention, ...]) -> tupl
     for node in root.iterfind("arm_group"):
         label = _text(node, "arm_group_label")
         if label:
-            arms.append(Arm(
-                label=label,
-                type=code(_text(node, "arm_group_type")),
-                description=_text(node, "description"),
-                intervention_names=tuple(i.name for i in interventions if label in i.arm_labels),
-            ))
+            arms.append(
+                Arm(
+                    label=label,
+                    type=code(_text(node, "arm_group_type")),
+                    description=_text(node, "description"),
+                    intervention_names=tuple(i.name for i in interventions if label in i.arm_labels),
+                )
+            )
     return tuple(arms)
 
 
@@ -534,51 +554,87 @@ def _responsible_party(node: etree._Element | None) -> ResponsibleParty | None:
         return None
     party = ResponsibleParty(
         type=code(_text(node, "responsible_party_type")),
-        name=_unredacted(_text(node, "investigator_full_name") or _text(node, "name_title")),
-        title=_unredacted(_text(node, "investigator_title")),
-        affiliation=_unredacted(_text(node, "investigator_affiliation") or _text(node, "organization")),
+        name=_clean(_text(node, "investigator_full_name") or _text(node, "name_title")),
+        title=_clean(_text(node, "investigator_title")),
+        affiliation=_clean(_text(node, "investigator_affiliation") or _text(node, "organization")),
     )
     return party if party != ResponsibleParty() else None
 
 
-def _person_name(node: etree._Element) -> str | None:
+def without_contact(text: str | None) -> str | None:
+    """A name, facility or affiliation with e-mail addresses and phone numbers removed.
+
+    Example:
+        >>> without_contact("Eli Lilly call centre (1-877-285-4559, 1-317-615-4559)")
+        'Eli Lilly call centre'
+    """
+    if not text or not ("@" in text or _PHONE.search(text)):
+        return text
+    cleaned = _PHONE.sub(_drop_phone, _EMAIL.sub(" ", text))
+    if cleaned == text:
+        return text
+    cleaned = _SPACES.sub(" ", _EMPTY_BRACKETS.sub(" ", cleaned)).strip(" ,;:-/")
+    return cleaned if any(char.isalpha() for char in cleaned) else None
+
+
+def _drop_phone(match: re.Match[str]) -> str:
+    return " " if _is_phone(match.group(0)) else match.group(0)
+
+
+def _is_phone(text: str) -> bool:
+    """Seven digits or more that are not a year range ("2012-2015")."""
+    return sum(char.isdigit() for char in text) >= 7 and not _YEAR_RANGE.match(text.strip(" ()"))
+
+
+def _person_name(node: etree._Element, warnings: list[str]) -> str | None:
+    """A person's name; a "name" holding an e-mail address or phone number is no person."""
     parts = [_text(node, tag) for tag in ("first_name", "middle_name", "last_name")]
     name = " ".join(part for part in parts if part)
-    return name or None
+    if not name:
+        return None
+    if "@" in name or any(_is_phone(match.group(0)) for match in _PHONE.finditer(name)):
+        warnings.append(f"{node.tag}: a name holding contact details left out")
+        return None
+    return name
 
 
-def _officials(root: etree._Element) -> tuple[PersonMention, ...]:
+def _officials(root: etree._Element, warnings: list[str]) -> tuple[PersonMention, ...]:
     found = []
     for node in root.iterfind("overall_official"):
-        name = _person_name(node)
+        name = _person_name(node, warnings)
         if name:
-            found.append(PersonMention(
-                name=name,
-                role=code(_text(node, "role")) or "STUDY_OFFICIAL",
-                degree=_text(node, "degree"),
-                affiliation=_text(node, "affiliation"),
-            ))
+            found.append(
+                PersonMention(
+                    name=name,
+                    role=code(_text(node, "role")) or "UNKNOWN",
+                    degree=_text(node, "degree"),
+                    affiliation=without_contact(_text(node, "affiliation")),
+                )
+            )
     return tuple(found)
 
 
-def _site(location: etree._Element) -> Site:
-    facility = _text(location, "facility/name")
+def _site(location: etree._Element, warnings: list[str]) -> Site:
+    facility = without_contact(_text(location, "facility/name"))
     investigators = []
     for node in location.iterfind("investigator"):
-        name = _person_name(node)
+        name = _person_name(node, warnings)
         if name:
-            investigators.append(PersonMention(
-                name=name,
-                role=code(_text(node, "role")) or "INVESTIGATOR",
-                degree=_text(node, "degree"),
-                affiliation=facility,
-            ))
+            investigators.append(
+                PersonMention(
+                    name=name,
+                    role=code(_text(node, "role")) or "UNKNOWN",
+                    degree=_text(node, "degree"),
+                    affiliation=facility,
+                )
+            )
+    address = location.find("facility/address")
     return Site(
         facility=facility,
-        city=_text(location, "facility/address/city"),
-        state=_text(location, "facility/address/state"),
-        zip=_text(location, "facility/address/zip"),
-        country=_text(location, "facility/address/country"),
+        city=_text(address, "city") if address is not None else None,
+        state=_text(address, "state") if address is not None else None,
+        zip=_text(address, "zip") if address is not None else None,
+        country=_text(address, "country") if address is not None else None,
         status=code(_text(location, "status")),
         investigators=tuple(investigators),
     )
@@ -591,8 +647,16 @@ def _references(root: etree._Element) -> tuple[Reference, ...]:
             pmid = _text(node, "PMID")
             citation = _text(node, "citation")
             if pmid or citation:
-                found.append(Reference(pmid=pmid, citation=citation, type=kind))
+                found.append(Reference(pmid=pmid, citation=citation, type=kind, doi=_doi(citation)))
     return tuple(found)
+
+
+def _doi(citation: str | None) -> str | None:
+    """The DOI a citation states ("... doi: 10.1056/NEJMoa1214901. Erratum in ...")."""
+    if not citation or "10." not in citation:
+        return None
+    match = _DOI.search(citation)
+    return match.group(1).rstrip(_DOI_TRAILING) if match else None
 
 
 def _documents(root: etree._Element, warnings: list[str]) -> tuple[Document, ...]:
@@ -604,37 +668,46 @@ def _documents(root: etree._Element, warnings: list[str]) -> tuple[Document, ...
     for node in root.iterfind("provided_document_section/provided_document"):
         url = _text(node, "document_url")
         if url:
-            found.append(Document(url, _text(node, "document_type"), _provided_kind(node, url),
-                                  _date(node, "document_date", warnings)))
+            found.append(
+                Document(
+                    url, _text(node, "document_type"), _provided_kind(node, url), _date(node, "document_date", warnings)
+                )
+            )
     for node in root.iterfind("study_docs/study_doc"):
         url = _text(node, "doc_url")
         if url:
-            found.append(Document(url, _text(node, "doc_type"), "IPD"))
+            found.append(Document(url, _text(node, "doc_type"), "AVAILABLE_IPD"))
     return tuple(found)
 
 
 def _provided_kind(node: etree._Element, url: str) -> str | None:
     """API v2's ``typeAbbrev`` (Prot, SAP, ICF, Prot_SAP...) from the has_* flags or the URL."""
-    parts = [abbrev for tag, abbrev in (("document_has_protocol", "Prot"), ("document_has_sap", "SAP"),
-                                        ("document_has_icf", "ICF"))
-             if (_text(node, tag) or "").lower() == "yes"]
+    parts = [
+        abbrev
+        for tag, abbrev in (("document_has_protocol", "Prot"), ("document_has_sap", "SAP"), ("document_has_icf", "ICF"))
+        if (_text(node, tag) or "").lower() == "yes"
+    ]
     if parts:
         return "_".join(parts)
     match = _DOCUMENT_KIND.search(url)
     return match.group(1) if match else None
 
 
-register(SourceFormat(
-    name=FORMAT,
-    description="Legacy ClinicalTrials.gov XML (<clinical_study>, one study per file)",
-    sniff=sniff_ctgov_xml,
-    read=read_ctgov_xml,
-    parse=parse_ctgov_xml,
-))
-register(SourceFormat(
-    name="ctgov-xml-zip",
-    description="AllPublicXML-style zip of legacy ClinicalTrials.gov XML studies",
-    sniff=sniff_ctgov_xml_zip,
-    read=read_ctgov_xml_zip,
-    parse=parse_ctgov_xml,
-))
+register(
+    SourceFormat(
+        name=FORMAT,
+        description="Legacy ClinicalTrials.gov XML (<clinical_study>, one study per file)",
+        sniff=sniff_ctgov_xml,
+        read=read_ctgov_xml,
+        parse=parse_ctgov_xml,
+    )
+)
+register(
+    SourceFormat(
+        name="ctgov-xml-zip",
+        description="AllPublicXML-style zip of legacy ClinicalTrials.gov XML studies",
+        sniff=sniff_ctgov_xml_zip,
+        read=read_ctgov_xml_zip,
+        parse=parse_ctgov_xml,
+    )
+)

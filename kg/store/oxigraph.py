@@ -29,6 +29,7 @@ _FORMATS = {
     "trig": ox.RdfFormat.TRIG,
     "ntriples": ox.RdfFormat.N_TRIPLES,
     "turtle": ox.RdfFormat.TURTLE,
+    "jsonld": ox.RdfFormat.JSON_LD,
 }
 _QUAD_FORMATS = {"nquads", "trig"}
 
@@ -103,6 +104,17 @@ class OxigraphStore(Store):
             # Triple formats get the union of all graphs, as a reader of one file expects.
             triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
             ox.serialize(triples, out, rdf_format)
+
+    def dump_with_prefixes(self, out: IO[bytes], format_name: str) -> None:
+        """Turtle/TriG/JSON-LD with trialkg's prefixes (quads for TriG, the union otherwise)."""
+        from kg.rdf.namespaces import PREFIXES
+
+        rdf_format = _FORMATS[format_name]
+        if format_name == "trig":
+            self._store.dump(out, rdf_format, prefixes=PREFIXES)
+            return
+        triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+        ox.serialize(triples, out, rdf_format, prefixes=PREFIXES)
 
     def __len__(self) -> int:
         return len(self._store)

@@ -1,0 +1,232 @@
+"""The ``kg`` command: a thin layer of click commands over the library.
+
+Every command calls library functions and formats their results; user errors
+(:class:`~kg.errors.KGError`) become one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO
+
+import click
+
+from kg import __version__
+from kg.build import BuildReport, build
+from kg.errors import KGError
+from kg.queries import get_query, list_queries
+from kg.sources import formats
+from kg.store import default_store_path, open_store
+from kg.store.results import FORMATTERS
+
+STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
+EXPORT_FORMATS = ("turtle", "ntriples", "nquads", "trig", "jsonld")
+
+
+def _store_option(function):  # type: ignore[no-untyped-def]
+    return click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
+                        help=STORE_HELP)(function)
+
+
+def _store_dir(store_path: Path | None) -> Path:
+    return store_path if store_path is not None else default_store_path()
+
+
+def _open_existing(store_path: Path | None):  # type: ignore[no-untyped-def]
+    path = _store_dir(store_path)
+    if not path.is_dir():
+        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
+    return open_store(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="trialkg")
+def cli() -> None:
+    """trialkg: clinical-trial registrations and PubMed records as an RDF knowledge graph.
+
+    \b
+    Example:
+        kg build examples/          # the two seed pages into ./kg-store
+        kg query --all              # every canned query
+        kg query shared-principal-investigator --format csv
+    """
+
+
+@cli.command("build")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_store_option
+@click.option("--jobs", "-j", type=int, default=1, show_default=True,
+              help="Worker processes for parsing (use the number of cores for large inputs).")
+@click.option("--strict", is_flag=True, help="Stop at the first record that fails.")
+@click.option("--format", "format_name", default=None, help="Input format name (default: sniffed per file).")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
+              help="Write the machine-readable build report (JSON) here.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, strict: bool,
+                  format_name: str | None, report_path: Path | None, progress: bool | None) -> None:
+    """Build trial records from files and folders into the store.
+
+    Formats are recognised per file (see `kg formats`). Re-building a record replaces
+    its named graph. Bad records are reported and skipped; the exit code is non-zero
+    only when nothing could be loaded (or on any failure with --strict).
+
+    \b
+    Example:
+        kg build examples/ --store kg-store
+        kg build ctg-studies.json.zip --jobs 2 --report build-report.json
+    """
+    store_dir = _store_dir(store_path)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" records", file=sys.stderr, smoothing=0.1)
+    with open_store(store_dir) as store:
+        try:
+            report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
+                           progress=bar.update if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.close()
+        total = len(store)
+    if report_path is not None:
+        report_path.write_bytes(report.to_json())
+    _print_report(report, store_dir, total)
+    if report.records_loaded == 0:
+        raise KGError("nothing could be loaded from the given paths")
+
+
+def _print_report(report: BuildReport, store_dir: Path, total: int, limit: int = 20) -> None:
+    for kind, issues in (("warning", report.warnings), ("error", report.failures)):
+        for issue in issues[:limit]:
+            click.echo(f"{kind}: {issue}", err=True)
+        if len(issues) > limit:
+            click.echo(f"{kind}: ... and {len(issues) - limit} more (see --report)", err=True)
+    rate = report.records_read / report.seconds if report.seconds else 0.0
+    click.echo(
+        f"built {store_dir}: {report.files} files, {report.records_read} records read, "
+        f"{report.records_loaded} loaded, {report.records_failed} failed, {len(report.superseded)} superseded, "
+        f"{report.quads} quads emitted ({total} in store), {report.seconds:.1f} s ({rate:.0f} records/s)",
+        err=True,
+    )
+
+
+@cli.command("queries")
+def queries_command() -> None:
+    """List the canned queries with their parameters.
+
+    \b
+    Example:
+        kg queries
+    """
+    for query in list_queries():
+        params = ", ".join(("[" + p.name + "]") if p.optional else p.name for p in query.parameters)
+        click.echo(f"{query.name}{'  (' + params + ')' if params else ''}")
+        click.echo(f"    {query.title}. {query.description}".rstrip())
+
+
+@cli.command("query")
+@click.argument("name", required=False)
+@_store_option
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="table",
+              show_default=True, help="table for people; json/csv/tsv are the SPARQL 1.1 result formats.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter.")
+@click.option("--all", "run_all", is_flag=True, help="Run every canned query (without parameters).")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file.")
+def query_command(name: str | None, store_path: Path | None, output_format: str, params: tuple[str, ...],
+                  run_all: bool, output: IO[str]) -> None:
+    """Run a canned query by name, or a .rq file, on the store.
+
+    \b
+    Example:
+        kg query shared-principal-investigator
+        kg query trial-summary --param nct=NCT01374854 --format json
+        kg query my-question.rq --format csv -o answers.csv
+    """
+    if not run_all and not name:
+        raise click.UsageError("give a query NAME (see `kg queries`), a .rq file, or --all")
+    bindings: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        bindings[key.strip()] = value.strip()
+    formatter = FORMATTERS[output_format]
+    selected = list_queries() if run_all else [get_query(name or "")]
+    with _open_existing(store_path) as store:
+        for query in selected:
+            if run_all and output_format == "table":
+                output.write(f"\n== {query.name}: {query.title}\n")
+            output.write(formatter(store.select(query.bind(bindings if not run_all else None))))
+
+
+@cli.command("export")
+@_store_option
+@click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file (default: stdout).")
+def export_command(store_path: Path | None, export_format: str, output: Path | None) -> None:
+    """Export the graph: nquads/trig keep the named graphs; turtle/ntriples/jsonld merge them.
+
+    \b
+    Example:
+        kg export --format turtle -o trials.ttl
+        kg export --format nquads -o trials.nq
+    """
+    from kg.export.rdf import export_rdf
+
+    with _open_existing(store_path) as store:
+        if output is None:
+            export_rdf(store, sys.stdout.buffer, export_format)
+        else:
+            with output.open("wb") as handle:
+                export_rdf(store, handle, export_format)
+
+
+@cli.command("stats")
+@_store_option
+def stats_command(store_path: Path | None) -> None:
+    """Counts: quads, record graphs, and instances per class.
+
+    \b
+    Example:
+        kg stats --store kg-store
+    """
+    with _open_existing(store_path) as store:
+        graphs = store.graphs()
+        click.echo(f"store: {_store_dir(store_path)}")
+        click.echo(f"quads: {len(store)}")
+        click.echo(f"record graphs: {sum(1 for g in graphs if not g.endswith('/meta'))}")
+        for cls, count in store.select(get_query("class-counts").sparql).values():
+            local = (cls or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            click.echo(f"{local}: {count}")
+
+
+@cli.command("formats")
+def formats_command() -> None:
+    """List the input formats `kg build` recognises.
+
+    \b
+    Example:
+        kg formats
+    """
+    for source_format in formats():
+        click.echo(f"{source_format.name}: {source_format.description}")
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr, never a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="kg")
+    except click.exceptions.Abort:
+        click.echo("kg: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except KGError as error:
+        click.echo(f"kg: error: {error}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.exit(0)

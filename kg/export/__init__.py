@@ -1,0 +1,1 @@
+"""Exports: RDF serialisations (and, later, graph formats for Gephi and result tables)."""
