@@ -14,7 +14,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from kg.build import BuildReport, build  # noqa: E402
-from kg.store import open_store  # noqa: E402
+from kg.build import BuildReport, build
+from kg.store import open_store
 
 __all__ = ["BuildReport", "__version__", "build", "open_store"]

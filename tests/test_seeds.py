@@ -30,7 +30,8 @@ def test_modern_seed_facts() -> None:
     t = parsed.trial
     assert t.nct_id == "NCT01374854"
     assert t.org_study_id == "UCMSC-T1DM"
-    assert t.brief_title == "Umbilical Mesenchymal Stem Cells and Mononuclear Cells Infusion in Type 1 Diabetes Mellitus"
+    assert t.brief_title == (
+        "Umbilical Mesenchymal Stem Cells and Mononuclear Cells Infusion in Type 1 Diabetes Mellitus")
     assert t.overall_status == "UNKNOWN"
     assert t.phases == ("PHASE1", "PHASE2")
     assert t.study_type == "INTERVENTIONAL"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from kg.model import MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
 from kg.rdf import iris
-from kg.rdf.namespaces import A, LABEL, SAME_AS, TKG
+from kg.rdf.namespaces import LABEL, SAME_AS, TKG, A
 from kg.rdf.terms import boolean, date_literal, decimal, integer, iri, literal
 from kg.resolve.criteria import normalize_criterion
 from kg.resolve.organizations import organization_key, site_key

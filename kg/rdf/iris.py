@@ -21,6 +21,7 @@ from urllib.parse import quote
 from kg.rdf.namespaces import DOI, GRAPH, MESH, PUBMED, RESOURCE, TRIAL
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_REGISTRY_ID = re.compile(r"^NCT\d{8}$")
 _MAX_SLUG = 80
 
 
@@ -44,8 +45,8 @@ def slug(text: str) -> str:
 
 
 def resource(kind: str, *key_parts: str) -> str:
-    """A minted IRI for an entity of ``kind`` identified by ``key_parts``."""
-    return RESOURCE + kind + "/" + "/".join(slug(part) for part in key_parts)
+    """A minted IRI for an entity of ``kind`` identified by ``key_parts`` (NCT ids kept as written)."""
+    return RESOURCE + kind + "/" + "/".join(part if _REGISTRY_ID.match(part) else slug(part) for part in key_parts)
 
 
 def trial(nct_id: str) -> str:

@@ -19,7 +19,6 @@ from pathlib import Path
 from kg import __version__
 from kg.rdf import iris
 from kg.rdf.namespaces import (
-    A,
     DCT_FORMAT,
     LABEL,
     META_GRAPH,
@@ -32,6 +31,7 @@ from kg.rdf.namespaces import (
     PROV_STARTED,
     PROV_USED,
     TKG,
+    A,
 )
 from kg.rdf.terms import XSD_DATETIME, date_literal, iri, literal, typed
 

@@ -19,11 +19,7 @@ import unicodedata
 
 # Degrees, honorifics and academic titles, compared lowercase without dots.
 TITLES = frozenset(
-    """
-    md phd mph msc ms ma mba bsc bs ba rn bsn msn np pa pharmd dds dmd do dvm drph scd dsc frcp frcs frcpc facp
-    facs mbbs mbchb mb bch chb mrcp dphil lic ccrp cnm crnp pac mpharm pharm mmed med frac fesc facc faha prof
-    professor dr doctor mr mrs ms miss sir md-phd jr sr ii iii iv msw lcsw psyd edd
-    """.split()
+    ["md", "phd", "mph", "msc", "ms", "ma", "mba", "bsc", "bs", "ba", "rn", "bsn", "msn", "np", "pa", "pharmd", "dds", "dmd", "do", "dvm", "drph", "scd", "dsc", "frcp", "frcs", "frcpc", "facp", "facs", "mbbs", "mbchb", "mb", "bch", "chb", "mrcp", "dphil", "lic", "ccrp", "cnm", "crnp", "pac", "mpharm", "pharm", "mmed", "med", "frac", "fesc", "facc", "faha", "prof", "professor", "dr", "doctor", "mr", "mrs", "ms", "miss", "sir", "md-phd", "jr", "sr", "ii", "iii", "iv", "msw", "lcsw", "psyd", "edd"]
 )
 # Whole names that are desks, roles or organisations rather than people.
 PLACEHOLDERS = frozenset(
@@ -61,7 +57,7 @@ def split_person_name(text: str) -> tuple[str, tuple[str, ...]]:
 def degrees_of(text: str) -> tuple[str, ...]:
     """Degrees and titles stated in a mention, kept as data ("MD", "PhD", "Professor")."""
     found: list[str] = []
-    name, qualifiers = split_person_name(text)
+    _name, qualifiers = split_person_name(text)
     first = text.split(",")[0]
     for token in _TOKEN_SPLIT.split(first):
         if token and _bare(token) in TITLES:

@@ -192,14 +192,6 @@ def _check_head(head: bytes, offset: int, source: str) -> None:
         )
     if offset >= len(head):
         raise SourceError("empty file", source=source)
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError as error:
-        raise SourceError(
-            f"not UTF-8 text (byte 0x{head[error.start]:02X} at offset {error.start}); ClinicalTrials.gov JSON is "
-            "UTF-8, so the file was re-encoded (e.g. saved as Latin-1) or is not JSON",
-            source=source,
-        ) from None
     classic = _classic_key(head)
     if classic:
         raise SourceError(
@@ -236,7 +228,9 @@ def _read_array(handle: _Stream, source: str, prefix: str, pointer: str) -> Iter
         except StopIteration:
             return
         except _READ_ERRORS as error:
-            message = f"invalid or truncated JSON ({_short(error)})"
+            reason = _short(error)
+            kind = "not UTF-8 text" if "UTF8" in reason or "UTF-8" in reason else "invalid or truncated JSON"
+            message = f"{kind} ({reason})"
             if index == 0:
                 raise SourceError(message, source=source) from None
             yield RecordError(f"{message}; reading stopped after {index} studies", source=source, record=where)
@@ -259,7 +253,10 @@ def _read_lines(handle: _Stream, source: str, first_line: int = 1) -> Iterator[R
         try:
             study = orjson.loads(text)
         except orjson.JSONDecodeError as error:
-            yield RecordError(_json_problem(error), source=source, record=where)
+            message = _json_problem(error, text)
+            if number == first_line and message.startswith("not UTF-8"):
+                raise SourceError(message, source=source) from None  # the file's encoding, not one line
+            yield RecordError(message, source=source, record=where)
             continue
         problem = _not_a_study(study)
         if problem:
@@ -276,7 +273,7 @@ def _read_document(handle: _Stream, source: str, name: str) -> RawRecord:
     try:
         study = orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise SourceError(_json_problem(error), source=source) from None
+        raise SourceError(_json_problem(error, data), source=source) from None
     problem = _not_a_study(study)
     if problem:
         raise SourceError(f"{problem}, nor an /api/v2/studies page", source=source)
@@ -299,9 +296,16 @@ def _nct_id(study: Mapping[str, Any]) -> str | None:
     return nct.strip() or None if isinstance(nct, str) else None
 
 
-def _json_problem(error: orjson.JSONDecodeError) -> str:
-    if "UTF-8" in error.msg:
-        return f"not UTF-8 text ({error.msg}); ClinicalTrials.gov JSON is UTF-8"
+def _json_problem(error: orjson.JSONDecodeError, data: bytes | str) -> str:
+    """What is wrong with JSON orjson refused, saying where a byte is not UTF-8."""
+    if "UTF-8" in error.msg and isinstance(data, bytes):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return (
+                f"not UTF-8 text (byte 0x{data[bad.start]:02X} at offset {bad.start}); ClinicalTrials.gov JSON is "
+                "UTF-8, so the file was re-encoded (e.g. saved as Latin-1)"
+            )
     return f"invalid or truncated JSON ({error})"
 
 
@@ -524,7 +528,8 @@ def parse_ctgov_json(raw: RawRecord) -> Parsed:
     try:
         study = raw.payload if isinstance(raw.payload, dict) else orjson.loads(raw.payload)
     except orjson.JSONDecodeError as error:
-        raise RecordError(_json_problem(error), source=raw.source, record=raw.record) from None
+        payload = raw.payload if isinstance(raw.payload, (bytes, str)) else b""
+        raise RecordError(_json_problem(error, payload), source=raw.source, record=raw.record) from None
     problem = _not_a_study(study)
     if problem:
         raise RecordError(problem, source=raw.source, record=raw.record)

@@ -233,7 +233,7 @@ def _arm_table(lines: list[str], interventions: dict[str, str]) -> tuple[list[Ar
     cells = [cell.strip() for cell in "\n".join(body).split("|")]
     arms: list[Arm] = []
     descriptions: dict[str, str] = {}
-    for arm_cell, treatment_cell in zip(cells[0::2], cells[1::2]):
+    for arm_cell, treatment_cell in zip(cells[0::2], cells[1::2], strict=False):
         head, _, description = arm_cell.partition("\n")
         match = _ARM_HEAD.match(head)
         if match is None:

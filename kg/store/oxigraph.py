@@ -102,8 +102,7 @@ class OxigraphStore(Store):
             self._store.dump(out, rdf_format)
         else:
             # Triple formats get the union of all graphs, as a reader of one file expects.
-            triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-            ox.serialize(triples, out, rdf_format)
+            ox.serialize(self._union_triples(), out, rdf_format)
 
     def dump_with_prefixes(self, out: IO[bytes], format_name: str) -> None:
         """Turtle/TriG/JSON-LD with trialkg's prefixes (quads for TriG, the union otherwise)."""
@@ -113,8 +112,13 @@ class OxigraphStore(Store):
         if format_name == "trig":
             self._store.dump(out, rdf_format, prefixes=PREFIXES)
             return
+        ox.serialize(self._union_triples(), out, rdf_format, prefixes=PREFIXES)
+
+    def _union_triples(self) -> ox.QueryTriples:
+        """Every distinct triple of every graph (a CONSTRUCT result is a set)."""
         triples = self._store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-        ox.serialize(triples, out, rdf_format, prefixes=PREFIXES)
+        assert isinstance(triples, ox.QueryTriples)
+        return triples
 
     def __len__(self) -> int:
         return len(self._store)

@@ -55,7 +55,7 @@ class ResultTable:
         return [tuple(term.value if term else None for term in row) for row in self.rows]
 
     def records(self) -> list[dict[str, str | None]]:
-        return [dict(zip(self.variables, row)) for row in self.values()]
+        return [dict(zip(self.variables, row, strict=False)) for row in self.values()]
 
 
 def to_json(table: ResultTable) -> str:
@@ -63,7 +63,7 @@ def to_json(table: ResultTable) -> str:
     bindings = []
     for row in table.rows:
         binding: dict[str, dict[str, str]] = {}
-        for name, term in zip(table.variables, row):
+        for name, term in zip(table.variables, row, strict=False):
             if term is None:
                 continue
             entry = {"type": term.kind, "value": term.value}
@@ -103,9 +103,9 @@ def to_text_table(table: ResultTable, max_width: int = 60) -> str:
 
     rows = [[show(v) for v in row] for row in table.values()]
     widths = [max([len(name)] + [len(row[i]) for row in rows]) for i, name in enumerate(table.variables)]
-    lines = ["  ".join(name.ljust(width) for name, width in zip(table.variables, widths))]
+    lines = ["  ".join(name.ljust(width) for name, width in zip(table.variables, widths, strict=False))]
     lines.append("  ".join("-" * width for width in widths))
-    lines += ["  ".join(value.ljust(width) for value, width in zip(row, widths)) for row in rows]
+    lines += ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=False)) for row in rows]
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(lines) + "\n"
 

@@ -94,7 +94,8 @@ def independent_counts(studies: list[dict[str, Any]]) -> dict[str, int]:
         counts["interventions"] += len(arms.get("interventions", []))
         counts["officials"] += len(contacts.get("overallOfficials", []))
         counts["locations"] += len(contacts.get("locations", []))
-        counts["pmids"] += sum(1 for ref in protocol(study, "referencesModule").get("references", []) if ref.get("pmid"))
+        references = protocol(study, "referencesModule").get("references", [])
+        counts["pmids"] += sum(1 for ref in references if ref.get("pmid"))
         counts["condition_mesh"] += len(derived.get("conditionBrowseModule", {}).get("meshes", []))
         counts["intervention_mesh"] += len(derived.get("interventionBrowseModule", {}).get("meshes", []))
     return counts
@@ -456,7 +457,7 @@ def test_json_that_is_not_a_study(tmp_path: Path) -> None:
     path = tmp_path / "foo.json"
     path.write_bytes(b'{"foo": 1}')
     assert not sniff_ctgov_json(path, path.read_bytes())
-    with pytest.raises(SourceError, match="not a ClinicalTrials.gov API v2 study") as caught:
+    with pytest.raises(SourceError, match=r"not a ClinicalTrials\.gov API v2 study") as caught:
         list(read_ctgov_json(path))
     assert caught.value.source == str(path) and "foo" in caught.value.message
 
