@@ -19,7 +19,11 @@ import unicodedata
 
 # Degrees, honorifics and academic titles, compared lowercase without dots.
 TITLES = frozenset(
-    ["md", "phd", "mph", "msc", "ms", "ma", "mba", "bsc", "bs", "ba", "rn", "bsn", "msn", "np", "pa", "pharmd", "dds", "dmd", "do", "dvm", "drph", "scd", "dsc", "frcp", "frcs", "frcpc", "facp", "facs", "mbbs", "mbchb", "mb", "bch", "chb", "mrcp", "dphil", "lic", "ccrp", "cnm", "crnp", "pac", "mpharm", "pharm", "mmed", "med", "frac", "fesc", "facc", "faha", "prof", "professor", "dr", "doctor", "mr", "mrs", "ms", "miss", "sir", "md-phd", "jr", "sr", "ii", "iii", "iv", "msw", "lcsw", "psyd", "edd"]
+    (
+        "md phd mph msc ms ma mba bsc bs ba rn bsn msn np pa pharmd dds dmd do dvm drph scd dsc frcp frcs frcpc "
+        "facp facs mbbs mbchb mb bch chb mrcp dphil lic ccrp cnm crnp pac mpharm pharm mmed med frac fesc facc "
+        "faha prof professor dr doctor mr mrs miss sir md-phd jr sr ii iii iv msw lcsw psyd edd"
+    ).split()
 )
 # Whole names that are desks, roles or organisations rather than people.
 PLACEHOLDERS = frozenset(
