@@ -136,12 +136,15 @@ def emit_trial(trial: Trial, graph: str | None = None) -> list[str]:
     return q.lines
 
 
-def _mesh(q: _Quads, t: str, predicate: str, terms: tuple[MeshTerm, ...]) -> None:
+def _mesh(q: _Quads, t: str, predicate: str, terms: tuple[MeshTerm, ...], label_predicate: str | None = None) -> None:
+    """MeSH headings as descriptor IRIs; headings without a descriptor id (legacy XML) as labels."""
     for term in terms:
         if term.id:
             node = iri(iris.mesh(term.id))
             q.add(t, predicate, node)
             q.text(node, LABEL, term.term)
+        elif label_predicate:
+            q.text(t, label_predicate, term.term)
 
 
 def _conditions(q: _Quads, t: str, trial: Trial) -> None:
@@ -155,9 +158,9 @@ def _conditions(q: _Quads, t: str, trial: Trial) -> None:
         q.text(node, LABEL, condition)
     for keyword in trial.keywords:
         q.text(t, TKG.keyword, keyword)
-    _mesh(q, t, TKG.conditionMesh, trial.condition_mesh)
+    _mesh(q, t, TKG.conditionMesh, trial.condition_mesh, TKG.conditionMeshTerm)
     _mesh(q, t, TKG.conditionMeshAncestor, trial.condition_mesh_ancestors)
-    _mesh(q, t, TKG.interventionMesh, trial.intervention_mesh)
+    _mesh(q, t, TKG.interventionMesh, trial.intervention_mesh, TKG.interventionMeshTerm)
     _mesh(q, t, TKG.interventionMeshAncestor, trial.intervention_mesh_ancestors)
     for text in trial.mesh_text:
         q.text(t, TKG.meshText, text)

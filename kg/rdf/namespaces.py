@@ -68,7 +68,7 @@ PROPERTIES = (
     "allocation", "interventionModel", "masking", "primaryPurpose",
     # conditions and terms
     "condition", "keyword", "conditionMesh", "conditionMeshAncestor", "interventionMesh",
-    "interventionMeshAncestor", "meshText",
+    "interventionMeshAncestor", "conditionMeshTerm", "interventionMeshTerm", "meshText",
     # arms, interventions, outcomes
     "hasArm", "armType", "armIntervention", "hasIntervention", "interventionType", "otherName", "normalizedName",
     "hasOutcome", "outcomeKind", "measure", "timeFrame", "description", "name",

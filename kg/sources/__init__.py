@@ -95,12 +95,25 @@ def sniff(path: Path) -> SourceFormat:
     raise SourceError(f"unrecognised format (known formats: {known})", source=str(path))
 
 
+_NOTES = ("readme", "license", "licence", "changelog")
+
+
+def _is_note(path: Path) -> bool:
+    """Documentation that download folders carry (README.md, LICENSE): not records."""
+    return path.name.lower().startswith(_NOTES) or path.suffix.lower() in {".md", ".rst"}
+
+
 def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named, and the files below named folders in sorted order (hidden ones skipped)."""
+    """Files named, and the files below named folders in sorted order.
+
+    Inside folders, hidden files and notes (README, LICENSE, ``*.md``) are skipped; a file
+    named explicitly is always read.
+    """
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in relative) and not _is_note(child):
                     yield child
         elif path.exists():
             yield path
