@@ -268,11 +268,12 @@ def _organizations(q: _Quads, t: str, trial: Trial) -> None:
                 q.add(t, predicate, node)
 
 
-def _role(q: _Quads, t: str, nct: str, mention: PersonMention, role_type: str, site: str | None = None) -> str:
+def _role(q: _Quads, t: str, nct: str, mention: PersonMention, role_type: str,
+          site: tuple[str, ...] = ()) -> str:
     """A person's role in a trial: a node linking trial, person, role type, affiliation."""
     key = person_key(mention.name)
     role_name = role_type[role_type.rfind("#") + 1 : -1]
-    role = iri(iris.resource("role", nct, role_name, key or mention.name, *([site] if site else [])))
+    role = iri(iris.resource("role", nct, role_name, key or mention.name, *site))
     q.add(t, TKG.hasRole, role)
     q.add(role, A, TKG.Role)
     q.add(role, TKG.roleType, role_type)
@@ -314,7 +315,7 @@ def _sites(q: _Quads, t: str, trial: Trial) -> None:
         key = site_key(site.facility, site.city, site.country)
         if key is None:
             continue
-        node = iri(iris.resource("site", key))
+        node = iri(iris.resource("site", *key))
         q.add(t, TKG.hasSite, node)
         q.add(node, A, TKG.Site)
         q.text(node, LABEL, site.facility)
@@ -327,7 +328,7 @@ def _sites(q: _Quads, t: str, trial: Trial) -> None:
             q.add(node, TKG.latitude, decimal(site.geo.lat))
             q.add(node, TKG.longitude, decimal(site.geo.lon))
         if site.status:
-            record = iri(iris.resource("trial-site", trial.nct_id, key))
+            record = iri(iris.resource("trial-site", trial.nct_id, *key))
             q.add(t, TKG.hasTrialSite, record)
             q.add(record, A, TKG.TrialSite)
             q.add(record, TKG.site, node)

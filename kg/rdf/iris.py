@@ -21,6 +21,7 @@ from urllib.parse import quote
 from kg.rdf.namespaces import DOI, GRAPH, MESH, PUBMED, RESOURCE, TRIAL
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_CLEAN_WORDS = re.compile(r"[a-z0-9]+(?:[ _-][a-z0-9]+)*")
 _REGISTRY_ID = re.compile(r"^NCT\d{8}$")
 _MAX_SLUG = 80
 
@@ -31,14 +32,17 @@ def text_hash(text: str, length: int = 16) -> str:
 
 
 def slug(text: str) -> str:
-    """A readable, lossless-enough key: ASCII, lowercase, dashes.
+    """A readable key: ASCII, lowercase, dashes; distinct texts keep distinct keys.
 
-    When folding to ASCII loses information (non-Latin scripts) or the text is long, a
-    hash of the original is appended so distinct texts keep distinct keys.
+    Plain words ("Aspirin Arm" -> ``aspirin-arm``) stay readable. When folding would lose
+    information (punctuation as in "S+ Group" vs "S- Group", accents, non-Latin scripts,
+    long texts), a hash of the exact text is appended. Empty text is ``_``.
     """
+    if not text:
+        return "_"
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     core = _NOT_SLUG.sub("-", folded).strip("-")
-    lossy = len(core) > _MAX_SLUG or not core or len(core) * 2 < len(text.strip())
+    lossy = len(core) > _MAX_SLUG or not _CLEAN_WORDS.fullmatch(text.lower())
     if lossy:
         return (core[:_MAX_SLUG].rstrip("-") + "-" if core else "") + text_hash(text, 10)
     return core

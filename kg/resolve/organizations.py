@@ -4,7 +4,7 @@ Example:
     >>> organization_key("The Univ. of Oxford"), organization_key("UNIVERSITY OF OXFORD")
     ('university of oxford', 'university of oxford')
     >>> site_key("Fuzhou General Hospital", "Fuzhou", "China")
-    'fuzhou general hospital|fuzhou|china'
+    ('fuzhou general hospital', 'fuzhou', 'china')
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def organization_key(name: str | None) -> str | None:
     return normalize_organization(name) or None
 
 
-def site_key(facility: str | None, city: str | None, country: str | None) -> str | None:
+def site_key(facility: str | None, city: str | None, country: str | None) -> tuple[str, str, str] | None:
     """A site is a facility in a city and country; without a facility there is no site."""
     facility_key = organization_key(facility)
     if facility_key is None:
         return None
-    return "|".join([facility_key, organization_key(city) or "", organization_key(country) or ""])
+    return (facility_key, organization_key(city) or "", organization_key(country) or "")
