@@ -244,7 +244,7 @@ def fetch_command(nct_ids: tuple[str, ...], out: Path, ids_file: IO[str] | None,
         report = fetch_studies(
             out, nct_ids=ids, condition=condition, intervention=intervention, sponsor=sponsor, term=term,
             base_url=base_url or DEFAULT_BASE_URL, page_size=page_size, rate_limit=rate,
-            progress=bar.update if bar is not None else None,
+            progress=(lambda n: bar.update(n) and None) if bar is not None else None,
             on_total=(lambda total: setattr(bar, "total", total)) if bar is not None else None,
         )
     except FetchError as error:

@@ -50,6 +50,21 @@ _NCT_ID = re.compile(r"^NCT\d{8}$")
 # Undecodable bytes, kept as lone surrogates by errors="surrogateescape".
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _INTERVENTION = re.compile(r"^([A-Za-z_ ]+):\s*(.+)$", re.DOTALL)
+_INTERVENTION_TYPES = frozenset(
+    {
+        "BEHAVIORAL",
+        "BIOLOGICAL",
+        "COMBINATION_PRODUCT",
+        "DEVICE",
+        "DIAGNOSTIC_TEST",
+        "DIETARY_SUPPLEMENT",
+        "DRUG",
+        "GENETIC",
+        "OTHER",
+        "PROCEDURE",
+        "RADIATION",
+    }
+)
 _POSTAL_CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9 \-]{1,11}$")
 # Words that mark a comma-separated piece as part of an institution's name, not a city.
 _INSTITUTION = re.compile(
@@ -75,15 +90,15 @@ _DOCUMENT_KIND = re.compile(r"/((?:Prot|SAP|ICF)(?:_(?:SAP|ICF))*)_\d+\.pdf$", r
 _MAX_TIME_FRAME = 255  # the registry's limit on a time frame
 # Countries whose registry locations always name a state.
 _STATE_ALWAYS = frozenset({"United States"})
-# Column names of the classic website's CSV (before 2023) -> today's names.
-_ALIASES = {
-    "Title": "Study Title",
-    "Status": "Study Status",
-    "Gender": "Sex",
-    "Funded Bys": "Funder Type",
-    "Study Designs": "Study Design",
-    "URL": "Study URL",
+# Today's column names -> those of the classic website's CSV (before 2023).
+_CLASSIC_NAMES = {
+    "Study Title": "Title",
+    "Study Status": "Status",
+    "Sex": "Gender",
+    "Funder Type": "Funded Bys",
+    "Study Design": "Study Designs",
 }
+_CLASSIC_SPONSORS = "Sponsor/Collaborators"  # lead sponsor first, then collaborators
 
 
 def sniff_ctgov_csv(path: Path, head: bytes) -> bool:
@@ -110,7 +125,7 @@ def read_ctgov_csv(path: Path) -> Iterator[RawRecord | RecordError]:
     with handle:
         rows = csv.reader(handle)
         try:
-            header = [_ALIASES.get(name.strip(), name.strip()) for name in next(rows, [])]
+            header = [name.strip() for name in next(rows, [])]
         except csv.Error as error:
             raise SourceError(f"not a CSV file: {error}", source=str(path)) from None
         _check_header(header, path)
@@ -174,7 +189,9 @@ def _parse_row(row: dict[str, str]) -> Parsed:
     warnings: list[str] = []
     design = _design(_cell(row, "Study Design"))
     ids = _items(_cell(row, "Other IDs"))
-    sponsor = _cell(row, "Sponsor")
+    sponsors = _items(_cell(row, _CLASSIC_SPONSORS))
+    sponsor = _cell(row, "Sponsor") or (sponsors[0] if sponsors else None)
+    collaborators = _items(_cell(row, "Collaborators")) or sponsors[1:]
     results = (_cell(row, "Study Results") or "").upper()
     trial = Trial(
         nct_id=nct_id,
@@ -199,7 +216,7 @@ def _parse_row(row: dict[str, str]) -> Parsed:
         outcomes=_outcomes(row),
         eligibility=_eligibility(_cell(row, "Sex"), _cell(row, "Age")),
         lead_sponsor=Organization(sponsor, code(_first(_cell(row, "Funder Type")))) if sponsor else None,
-        collaborators=tuple(Organization(name) for name in _items(_cell(row, "Collaborators"))),
+        collaborators=tuple(Organization(name) for name in collaborators),
         sites=tuple(split_location(item) for item in _items(_cell(row, "Locations"))),
         documents=tuple(d for d in map(_document, _items(_cell(row, "Study Documents"))) if d),
         first_posted=_study_date(row, "First Posted", warnings),
@@ -212,6 +229,8 @@ def _parse_row(row: dict[str, str]) -> Parsed:
 
 def _cell(row: dict[str, str], column: str) -> str | None:
     value = row.get(column)
+    if value is None:
+        value = row.get(_CLASSIC_NAMES.get(column, ""))
     if value is None:
         return None
     value = value.strip()
@@ -266,9 +285,10 @@ def _design(cell: str | None) -> dict[str, str]:
 def _intervention(item: str) -> Intervention:
     """``DEVICE: Low intensity shockwave therapy (LiSWT)`` -> Intervention(name, type)."""
     match = _INTERVENTION.match(item)
-    if match:
-        return Intervention(name=match.group(2).strip(), type=code(match.group(1)))
-    return Intervention(name=item)
+    kind = code(match.group(1)) if match else None
+    if match and kind in _INTERVENTION_TYPES:
+        return Intervention(name=match.group(2).strip(), type=kind)
+    return Intervention(name=item)  # no type prefix: a colon inside the name ("Arm A: ...")
 
 
 def _outcomes(row: dict[str, str]) -> tuple[Outcome, ...]:

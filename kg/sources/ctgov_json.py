@@ -42,7 +42,8 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeAlias
@@ -105,7 +106,7 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # also the start of th
 _WHITESPACE = b" \t\r\n"
 _FIRST_KEY = re.compile(rb'\{\s*"((?:[^"\\]|\\.)*)"')
 _PAGE_KEYS = frozenset({"studies", "nextPageToken", "totalCount"})
-_PAGE_START = re.compile(rb'^\{\s*(?:"(?:totalCount|nextPageToken)"\s*:\s*[^,]*,\s*)*"studies"\s*:\s*\[')
+_PAGE_START = re.compile(rb'\{\s*(?:"(?:totalCount|nextPageToken)"\s*:\s*[^,]*,\s*)*"studies"\s*:\s*\[')
 _CLASSIC = re.compile(rb'"(FullStudiesResponse|StudyFieldsResponse|FullStudies|ProtocolSection)"')
 _STUDY_KEY = b'"protocolSection"'
 
@@ -161,24 +162,27 @@ def _read_stream(handle: _Stream, source: str, name: str, jsonl: bool) -> Iterat
     try:
         head = handle.read(_HEAD_BYTES)
     except _READ_ERRORS as error:
-        raise SourceError(f"cannot read: {error}", source=source) from None
+        raise SourceError(f"cannot read: {_short(error)}", source=source) from None
     offset = _start(head)
     _check_head(head, offset, source)
     first = head[offset : offset + 1]
+    whole = len(head) < _HEAD_BYTES  # the stream ended inside the head: no need to read again
     try:
-        handle.seek(offset)  # past a BOM (orjson and yajl refuse one) and leading whitespace
         if first == b"[":
+            handle.seek(offset)  # past a BOM (orjson and yajl refuse one) and leading whitespace
             yield from _read_array(handle, source, "item", "[{}]")
             return
         key_match = _FIRST_KEY.match(head, offset)
         if key_match and key_match.group(1).decode("utf-8", errors="replace") in _PAGE_KEYS:
+            handle.seek(offset)
             yield from _read_array(handle, source, "studies.item", "studies[{}]")
-        elif jsonl or _looks_like_lines(handle):
+        elif jsonl or _looks_like_lines(head, offset, handle):
             handle.seek(offset)
             yield from _read_lines(handle, source, first_line=head.count(b"\n", 0, offset) + 1)
         else:
-            handle.seek(offset)
-            yield _read_document(handle, source, name)
+            if not whole:
+                handle.seek(offset)
+            yield _read_document(head[offset:] if whole else handle.read(_MAX_DOCUMENT + 1), source, name)
     except _READ_ERRORS as error:  # I/O trouble outside the per-record guards
         raise SourceError(f"cannot read: {_short(error)}", source=source) from None
 
@@ -203,12 +207,21 @@ def _check_head(head: bytes, offset: int, source: str) -> None:
         raise SourceError(f"not JSON: starts with {head[offset : offset + 20]!r}", source=source)
 
 
-def _looks_like_lines(handle: _Stream) -> bool:
+def _looks_like_lines(head: bytes, offset: int, handle: _Stream) -> bool:
     """JSON Lines when the text after the first line starts a new object at column 0.
 
-    A pretty-printed document continues with an indented key, a compact one with nothing.
-    Reads one line (one study at most) plus a little.
+    A pretty-printed document goes on with an indented key, a compact one with nothing.
+    Decided from the head when it holds the first line; else reads one line (one study).
     """
+    whole = len(head) < _HEAD_BYTES
+    newline = head.find(b"\n", offset)
+    if newline >= 0:
+        rest = head[newline + 1 :].lstrip(_WHITESPACE)
+        if rest or whole:
+            return rest.startswith(b"{")
+    elif whole:
+        return False
+    handle.seek(offset)
     handle.readline()
     while chunk := handle.read(4096):
         stripped = chunk.lstrip(_WHITESPACE)
@@ -265,9 +278,8 @@ def _read_lines(handle: _Stream, source: str, first_line: int = 1) -> Iterator[R
             yield RawRecord(FORMAT, source, _nct_id(study) or where, text)
 
 
-def _read_document(handle: _Stream, source: str, name: str) -> RawRecord:
+def _read_document(data: bytes, source: str, name: str) -> RawRecord:
     """One study document (``/api/v2/studies/NCT...``): loaded whole, it is one study."""
-    data = handle.read(_MAX_DOCUMENT + 1)
     if len(data) > _MAX_DOCUMENT:
         raise SourceError("a single JSON document over 512 MiB is no study; expected an array or page", source=source)
     try:
@@ -331,6 +343,7 @@ _FLAG_ENCRYPTED = 0x1
 _FLAG_UTF8 = 0x800
 _ZIP64_EXTRA = 0x0001
 _SNIFF_MEMBERS = 32
+_SMALL_MEMBER = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,13 +371,14 @@ def sniff_ctgov_json_zip(path: Path, head: bytes) -> bool:
         return False
     seen = json_members = 0
     try:
-        for member in _zip_members(path):
-            if member.is_junk:
-                continue
-            seen += 1
-            json_members += member.name.lower().endswith(_MEMBER_SUFFIXES)
-            if seen >= _SNIFF_MEMBERS:
-                break
+        with closing(_zip_members(path)) as members:
+            for member in members:
+                if member.is_junk:
+                    continue
+                seen += 1
+                json_members += member.name.lower().endswith(_MEMBER_SUFFIXES)
+                if seen >= _SNIFF_MEMBERS:
+                    break
     except (OSError, zipfile.BadZipFile, struct.error):
         return False
     return json_members > 0 and json_members * 2 >= seen
@@ -377,14 +391,14 @@ def read_ctgov_json_zip(path: Path) -> Iterator[RawRecord | RecordError]:
     study, not JSON or damaged is reported by name and the others still come out.
     """
     source = str(path)
+    members = _zip_members(path)
     try:
+        member = next(members, None)  # opens the archive and finds its directory
         data = path.open("rb")
-        members = _zip_members(path)
-        first = next(members, None)
     except (OSError, zipfile.BadZipFile, struct.error) as error:
+        members.close()
         raise SourceError(f"not a readable zip archive ({_short(error)})", source=source) from None
-    with data:
-        member = first
+    with data, closing(members):
         while member is not None:
             if not member.is_junk:
                 yield from _read_member(data, member, f"{source}!{member.name}")
@@ -401,7 +415,9 @@ def _read_member(data: IO[bytes], member: _Member, source: str) -> Iterator[RawR
         yield RecordError("not a JSON study file (zip member is no .json)", source=source, record=member.name)
         return
     try:
-        stream = _open_member(data, member)
+        stream: _Stream = _open_member(data, member)
+        if member.size <= _SMALL_MEMBER:  # one study: decompress once, then seek freely
+            stream = io.BytesIO(stream.read())
         yield from _read_stream(stream, source, member.name, lowered.endswith(_JSONL_SUFFIXES))
     except SourceError as error:
         yield RecordError(error.message, source=source, record=member.name)
@@ -428,7 +444,7 @@ def _open_member(data: IO[bytes], member: _Member) -> zipfile.ZipExtFile:
     return zipfile.ZipExtFile(data, "r", info)
 
 
-def _zip_members(path: Path) -> Iterator[_Member]:
+def _zip_members(path: Path) -> Generator[_Member, None, None]:
     """Central-directory entries in archive order, without holding them all in memory."""
     with path.open("rb") as handle:
         start, size, shift = _central_directory(handle)
@@ -482,19 +498,21 @@ def _central_directory(handle: IO[bytes]) -> tuple[int, int, int]:
 
 
 def _zip64_sizes(extra: bytes, file_size: int, compressed: int, offset: int) -> tuple[int, int, int]:
-    """Sizes and offset from the zip64 extra field, for the fields that overflowed."""
+    """Sizes and offset from the zip64 extra field, for the fields that overflowed (in this order)."""
     position = 0
     while position + 4 <= len(extra):
         kind, length = struct.unpack_from("<2H", extra, position)
         if kind == _ZIP64_EXTRA:
-            values = iter(struct.unpack_from(f"<{length // 8}Q", extra, position + 4))
-            if file_size == 0xFFFFFFFF:
-                file_size = next(values)
-            if compressed == 0xFFFFFFFF:
-                compressed = next(values)
-            if offset == 0xFFFFFFFF:
-                offset = next(values)
-            return file_size, compressed, offset
+            values = list(struct.unpack_from(f"<{length // 8}Q", extra, position + 4))
+            fields = [file_size, compressed, offset]
+            for slot, value in enumerate(fields):
+                if value == 0xFFFFFFFF:
+                    if not values:
+                        break
+                    fields[slot] = values.pop(0)
+            else:
+                return fields[0], fields[1], fields[2]
+            break
         position += 4 + length
     raise zipfile.BadZipFile("zip64 sizes missing")
 
@@ -504,6 +522,7 @@ def _zip64_sizes(extra: bytes, file_size: int, compressed: int, offset: int) -> 
 # ---------------------------------------------------------------------------------------
 
 _EMPTY: Mapping[str, Any] = {}
+_ISO_DATE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?)?\Z")
 _CORE_MODULES = (
     "statusModule",
     "sponsorCollaboratorsModule",
@@ -525,11 +544,14 @@ _DOI_TRAILING = ".,;:)]"
 
 def parse_ctgov_json(raw: RawRecord) -> Parsed:
     """The trial one API v2 study states; RecordError when the payload is no study."""
+    payload = raw.payload
+    if not isinstance(payload, (bytes, bytearray, memoryview, str, dict)):
+        raise RecordError(f"payload is {type(payload).__name__}, not JSON", source=raw.source, record=raw.record)
     try:
-        study = raw.payload if isinstance(raw.payload, dict) else orjson.loads(raw.payload)
+        study = payload if isinstance(payload, dict) else orjson.loads(payload)
     except orjson.JSONDecodeError as error:
-        payload = raw.payload if isinstance(raw.payload, (bytes, str)) else b""
-        raise RecordError(_json_problem(error, payload), source=raw.source, record=raw.record) from None
+        problem_text = payload if isinstance(payload, (bytes, str)) else bytes(payload)
+        raise RecordError(_json_problem(error, problem_text), source=raw.source, record=raw.record) from None
     problem = _not_a_study(study)
     if problem:
         raise RecordError(problem, source=raw.source, record=raw.record)
@@ -543,7 +565,7 @@ def parse_ctgov_json(raw: RawRecord) -> Parsed:
     except (TypeError, ValueError, AttributeError, KeyError) as error:
         message = f"malformed study JSON ({type(error).__name__}: {error})"
         raise RecordError(message, source=raw.source, record=nct) from None
-    return Parsed(trial, tuple(warnings))
+    return Parsed(trial, tuple(dict.fromkeys(warnings)))
 
 
 def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warnings: list[str]) -> Trial:
@@ -558,9 +580,9 @@ def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warn
     design_info = _module(design, "designInfo")
     sponsors = _module(protocol, "sponsorCollaboratorsModule")
     derived = _module(study, "derivedSection")
-    arms, interventions = _arms_interventions(_module(protocol, "armsInterventionsModule"))
+    arms, interventions = _arms_interventions(_module(protocol, "armsInterventionsModule"), warnings)
     officials, sites = _contacts_locations(_module(protocol, "contactsLocationsModule"), warnings)
-    references, links = _references(_module(protocol, "referencesModule"))
+    references, links = _references(_module(protocol, "referencesModule"), warnings)
     return Trial(
         nct_id=nct,
         org_study_id=_text(_module(ident, "orgStudyIdInfo").get("id")),
@@ -623,7 +645,7 @@ def _objects(value: Any) -> list[Mapping[str, Any]]:
 
 def _text(value: Any) -> str | None:
     """A string stripped of surrounding whitespace; blanks, containers and booleans give None."""
-    if isinstance(value, str):
+    if value.__class__ is str:  # the hot path: JSON strings are exactly str
         return value.strip() or None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -644,7 +666,7 @@ def _date(value: Any, where: str, warnings: list[str]) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    date = iso_date(text)
+    date = text if _ISO_DATE.match(text) else iso_date(text)  # API v2 dates are ISO already
     if date is None:
         warnings.append(f"{where}: unrecognised date {text!r} left out")
     return date
@@ -679,12 +701,14 @@ def _enrollment(info: Mapping[str, Any]) -> Enrollment | None:
     return Enrollment(count, _text(info.get("type")))
 
 
-def _arms_interventions(module: Mapping[str, Any]) -> tuple[tuple[Arm, ...], tuple[Intervention, ...]]:
+def _arms_interventions(
+    module: Mapping[str, Any], warnings: list[str]
+) -> tuple[tuple[Arm, ...], tuple[Intervention, ...]]:
     interventions = tuple(
         Intervention(
             name=name,
             type=_text(item.get("type")),
-            description=_text(item.get("description")),
+            description=_prose(item.get("description"), "interventions", warnings),
             arm_labels=_texts(item.get("armGroupLabels")),
             other_names=_texts(item.get("otherNames")),
         )
@@ -696,7 +720,7 @@ def _arms_interventions(module: Mapping[str, Any]) -> tuple[tuple[Arm, ...], tup
         Arm(
             label=label,
             type=_text(group.get("type")),
-            description=_text(group.get("description")),
+            description=_prose(group.get("description"), "armGroups", warnings),
             intervention_names=tuple(_intervention_name(n, known) for n in _texts(group.get("interventionNames"))),
         )
         for group in _objects(module.get("armGroups"))
@@ -816,11 +840,13 @@ def _geo(value: Any) -> GeoPoint | None:
     return None
 
 
-def _references(module: Mapping[str, Any]) -> tuple[tuple[Reference, ...], tuple[Document, ...]]:
+def _references(
+    module: Mapping[str, Any], warnings: list[str]
+) -> tuple[tuple[Reference, ...], tuple[Document, ...]]:
     """Literature references, and the links (``seeAlsoLinks``, ``availIpds``) as documents."""
     references: list[Reference] = []
     for item in _objects(module.get("references")):
-        pmid, citation = _text(item.get("pmid")), _text(item.get("citation"))
+        pmid, citation = _text(item.get("pmid")), _prose(item.get("citation"), "references", warnings)
         if pmid or citation:
             references.append(Reference(pmid=pmid, citation=citation, type=_text(item.get("type")), doi=_doi(citation)))
     links = [

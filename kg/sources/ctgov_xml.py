@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import textwrap
@@ -67,7 +68,8 @@ from kg.model import (
 from kg.sources import register
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.criteria_text import split_criteria
-from kg.sources.vocab import age_limit, code, iso_date, phases
+from kg.sources.vocab import age_limit, iso_date, phases
+from kg.sources.vocab import code as _vocab_code
 
 __all__ = [
     "parse_ctgov_xml",
@@ -117,6 +119,8 @@ _YES = frozenset({"yes", "accepts healthy volunteers", "true"})
 _NO = frozenset({"no", "false"})
 
 _local = threading.local()
+# A registry uses a few hundred distinct labels; mapping each once keeps sites cheap.
+code = functools.lru_cache(maxsize=4096)(_vocab_code)
 
 
 # ---------------------------------------------------------------- sniffing
@@ -300,97 +304,121 @@ def _declares_entities(dtd: Any) -> bool:
 
 
 def _parse_study(root: etree._Element) -> Parsed:
-    nct_id = _text(root, "id_info/nct_id")
+    study = _Children(root)
+    ids = study.child("id_info")
+    nct_id = ids.text("nct_id")
     if not nct_id:
         raise RecordError("no <id_info><nct_id>")
     warnings: list[str] = []
-    design = _design(root)
-    interventions = _interventions(root)
+    interventions = _interventions(study.all("intervention"))
+    design = _design(study)
+    sponsors = study.child("sponsors")
     trial = Trial(
         nct_id=nct_id,
-        org_study_id=_text(root, "id_info/org_study_id"),
-        secondary_ids=_secondary_ids(root),
-        brief_title=_text(root, "brief_title"),
-        official_title=_text(root, "official_title"),
-        acronym=_text(root, "acronym"),
-        brief_summary=_block(root, "brief_summary/textblock"),
-        detailed_description=_block(root, "detailed_description/textblock"),
-        overall_status=code(_text(root, "overall_status")),
-        why_stopped=_text(root, "why_stopped"),
-        phases=phases(_text(root, "phase")),
-        study_type=code(_text(root, "study_type")),
-        start_date=_study_date(root, "start_date", warnings),
-        primary_completion_date=_study_date(root, "primary_completion_date", warnings),
-        completion_date=_study_date(root, "completion_date", warnings),
-        enrollment=_enrollment(root, warnings),
+        org_study_id=ids.text("org_study_id"),
+        secondary_ids=tuple(Identifier(value) for value in ids.texts("secondary_id"))
+        # An alias is an NCT id the registry merged into this one: kept, it joins records.
+        + tuple(Identifier(value, "NCT_ALIAS", "ClinicalTrials.gov") for value in ids.texts("nct_alias")),
+        brief_title=study.text("brief_title"),
+        official_title=study.text("official_title"),
+        acronym=study.text("acronym"),
+        brief_summary=_block(study.first("brief_summary")),
+        detailed_description=_block(study.first("detailed_description")),
+        overall_status=code(study.text("overall_status")),
+        why_stopped=study.text("why_stopped"),
+        phases=phases(study.text("phase")),
+        study_type=code(study.text("study_type")),
+        start_date=_study_date(study, "start_date", warnings),
+        primary_completion_date=_study_date(study, "primary_completion_date", warnings),
+        completion_date=_study_date(study, "completion_date", warnings),
+        enrollment=_enrollment(study.first("enrollment"), warnings),
         allocation=design.get("allocation"),
         intervention_model=design.get("intervention_model"),
         masking=design.get("masking"),
         primary_purpose=design.get("primary_purpose"),
-        conditions=_texts(root, "condition"),
-        keywords=_texts(root, "keyword"),
-        condition_mesh=tuple(MeshTerm(term) for term in _texts(root, "condition_browse/mesh_term")),
-        intervention_mesh=tuple(MeshTerm(term) for term in _texts(root, "intervention_browse/mesh_term")),
-        arms=_arms(root, interventions),
+        conditions=study.texts("condition"),
+        keywords=study.texts("keyword"),
+        condition_mesh=tuple(MeshTerm(term) for term in study.child("condition_browse").texts("mesh_term")),
+        intervention_mesh=tuple(MeshTerm(term) for term in study.child("intervention_browse").texts("mesh_term")),
+        arms=_arms(study.all("arm_group"), interventions),
         interventions=interventions,
-        outcomes=_outcomes(root),
-        eligibility=_eligibility(root),
-        lead_sponsor=_organization(root.find("sponsors/lead_sponsor")),
-        collaborators=tuple(o for o in map(_organization, root.iterfind("sponsors/collaborator")) if o),
-        responsible_party=_responsible_party(root.find("responsible_party")),
-        officials=_officials(root, warnings),
-        sites=tuple(_site(location, warnings) for location in root.iterfind("location")),
-        references=_references(root),
-        documents=_documents(root, warnings),
-        first_submitted=_date(root, "study_first_submitted", warnings) or _date(root, "firstreceived_date", warnings),
-        first_posted=_study_date(root, "study_first_posted", warnings),
-        last_update_submitted=_date(root, "last_update_submitted", warnings)
-        or _date(root, "lastchanged_date", warnings),
-        last_update_posted=_study_date(root, "last_update_posted", warnings),
-        last_verified=_date(root, "verification_date", warnings),
-        results_first_posted=_study_date(root, "results_first_posted", warnings),
-        has_results=root.find("clinical_results") is not None
-        or root.find("results_first_posted") is not None
-        or root.find("firstreceived_results_date") is not None,
+        outcomes=_outcomes(study),
+        eligibility=_eligibility(study.first("eligibility")),
+        lead_sponsor=_organization(sponsors.first("lead_sponsor")),
+        collaborators=tuple(org for org in map(_organization, sponsors.all("collaborator")) if org),
+        responsible_party=_responsible_party(study.first("responsible_party")),
+        officials=tuple(m for node in study.all("overall_official") if (m := _person(node, warnings))),
+        sites=tuple(_site(location, warnings) for location in study.all("location")),
+        references=_references(study),
+        documents=_documents(study, warnings),
+        first_submitted=_date(study, "study_first_submitted", warnings) or _date(study, "firstreceived_date", warnings),
+        first_posted=_study_date(study, "study_first_posted", warnings),
+        last_update_submitted=_date(study, "last_update_submitted", warnings)
+        or _date(study, "lastchanged_date", warnings),
+        last_update_posted=_study_date(study, "last_update_posted", warnings),
+        last_verified=_date(study, "verification_date", warnings),
+        results_first_posted=_study_date(study, "results_first_posted", warnings),
+        has_results=any(
+            tag in study.groups for tag in ("clinical_results", "results_first_posted", "firstreceived_results_date")
+        ),
     )
     return Parsed(trial=trial, warnings=tuple(warnings))
 
 
-# Small field mappers. Each returns None / () for what the document does not state.
+# The per-record path groups an element's children by tag in one pass: lxml's
+# find/findtext walk ElementPath in Python and cost six times as much per field.
 
 
-def _text(element: etree._Element, path: str) -> str | None:
-    value = element.findtext(path)
-    if value is None:
+def _strip(element: etree._Element | None) -> str | None:
+    """An element's own text, stripped; None for absent or blank."""
+    if element is None or element.text is None:
         return None
-    value = value.strip()
-    return value or None
+    return element.text.strip() or None
 
 
-def _texts(element: etree._Element, path: str) -> tuple[str, ...]:
-    return tuple(value for node in element.iterfind(path) if node.text and (value := node.text.strip()))
+class _Children:
+    """The child elements of one element, grouped by tag (an absent element has none)."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, element: etree._Element | None) -> None:
+        self.groups: dict[Any, list[etree._Element]] = {}
+        if element is not None:
+            for child in element:
+                self.groups.setdefault(child.tag, []).append(child)
+
+    def all(self, tag: str) -> list[etree._Element]:
+        return self.groups.get(tag, [])
+
+    def first(self, tag: str) -> etree._Element | None:
+        found = self.groups.get(tag)
+        return found[0] if found else None
+
+    def child(self, tag: str) -> _Children:
+        return _Children(self.first(tag))
+
+    def text(self, tag: str) -> str | None:
+        return _strip(self.first(tag))
+
+    def texts(self, tag: str) -> tuple[str, ...]:
+        return tuple(value for node in self.groups.get(tag, ()) if (value := _strip(node)))
 
 
-def _block(element: etree._Element, path: str) -> str | None:
-    """A ``textblock``: the registry indents every line by six spaces; remove that."""
-    value = element.findtext(path)
+def _block(element: etree._Element | None) -> str | None:
+    """A ``<textblock>``: the registry indents every line by six spaces; remove that."""
+    value = element.findtext("textblock") if element is not None else None
     if not value or not value.strip():
         return None
     return textwrap.dedent(value.strip("\n")).strip()
 
 
-def _clean(value: str | None) -> str | None:
-    """A responsible party's field without "[Redacted]" placeholders and contact details."""
-    return None if value == _REDACTED else without_contact(value)
-
-
-def _date(element: etree._Element, path: str, warnings: list[str]) -> str | None:
-    text = _text(element, path)
+def _date(study: _Children, tag: str, warnings: list[str]) -> str | None:
+    text = study.text(tag)
     if text is None:
         return None
     value = iso_date(text)
     if value is None:
-        warnings.append(f"{path}: not a date: {text!r}")
+        warnings.append(f"{tag}: not a date: {text!r}")
     return value
 
 
@@ -399,18 +427,15 @@ def _date_type(label: str | None) -> str | None:
     return _DATE_TYPES.get(value, value) if value else None
 
 
-def _study_date(element: etree._Element, path: str, warnings: list[str]) -> StudyDate | None:
-    node = element.find(path)
-    if node is None:
-        return None
-    value = _date(element, path, warnings)
-    return StudyDate(value, _date_type(node.get("type"))) if value else None
+def _study_date(study: _Children, tag: str, warnings: list[str]) -> StudyDate | None:
+    value = _date(study, tag, warnings)
+    node = study.first(tag)
+    return StudyDate(value, _date_type(node.get("type"))) if value and node is not None else None
 
 
-def _enrollment(root: etree._Element, warnings: list[str]) -> Enrollment | None:
-    node = root.find("enrollment")
-    text = (node.text or "").strip() if node is not None else ""
-    if node is None or not text:
+def _enrollment(node: etree._Element | None, warnings: list[str]) -> Enrollment | None:
+    text = _strip(node)
+    if node is None or text is None:
         return None
     try:
         count = int(float(text))
@@ -420,92 +445,84 @@ def _enrollment(root: etree._Element, warnings: list[str]) -> Enrollment | None:
     return Enrollment(count, _date_type(node.get("type")))
 
 
-def _secondary_ids(root: etree._Element) -> tuple[Identifier, ...]:
-    ids = [Identifier(value) for value in _texts(root, "id_info/secondary_id")]
-    # An alias is an NCT id the registry merged into this one: keep it, it joins records.
-    ids += [
-        Identifier(value, type="NCT_ALIAS", domain="ClinicalTrials.gov") for value in _texts(root, "id_info/nct_alias")
-    ]
-    return tuple(ids)
+_DESIGN_FIELDS = ("allocation", "intervention_model", "masking", "primary_purpose")
 
 
-def _design(root: etree._Element) -> dict[str, str]:
+def _design(study: _Children) -> dict[str, str]:
     """Design codes from ``study_design_info``, or from the pre-2017 ``study_design`` line."""
     design: dict[str, str] = {}
-    info = root.find("study_design_info")
-    if info is not None:
-        for field in ("allocation", "intervention_model", "masking", "primary_purpose"):
-            value = code(_text(info, field))
-            if value:
-                design[field] = value
+    if "study_design_info" in study.groups:
+        info = study.child("study_design_info")
+        labels = [(field, info.text(field)) for field in _DESIGN_FIELDS]
     else:
-        legacy = _text(root, "study_design")
-        for key, label in _LEGACY_DESIGN.findall(legacy or ""):
-            value = code(label)
-            field = key.lower().replace(" ", "_")
-            if value and field in ("allocation", "intervention_model", "masking", "primary_purpose"):
-                design[field] = value
-    if "masking" in design:
-        design["masking"] = _MASKING.get(design["masking"], design["masking"])
+        found = _LEGACY_DESIGN.findall(study.text("study_design") or "")
+        labels = [(key.lower().replace(" ", "_"), label) for key, label in found]
+    for field, label in labels:
+        value = code(label)
+        if value and field in _DESIGN_FIELDS:
+            design[field] = _MASKING.get(value, value) if field == "masking" else value
     return design
 
 
-def _interventions(root: etree._Element) -> tuple[Intervention, ...]:
+def _interventions(nodes: list[etree._Element]) -> tuple[Intervention, ...]:
     found = []
-    for node in root.iterfind("intervention"):
-        name = _text(node, "intervention_name")
+    for node in nodes:
+        parts = _Children(node)
+        name = parts.text("intervention_name")
         if name:
             found.append(
                 Intervention(
                     name=name,
-                    type=code(_text(node, "intervention_type")),
-                    description=_text(node, "description"),
-                    arm_labels=_texts(node, "arm_group_label"),
-                    other_names=_texts(node, "other_name"),
+                    type=code(parts.text("intervention_type")),
+                    description=parts.text("description"),
+                    arm_labels=parts.texts("arm_group_label"),
+                    other_names=parts.texts("other_name"),
                 )
             )
     return tuple(found)
 
 
-def _arms(root: etree._Element, interventions: tuple[Intervention, ...]) -> tuple[Arm, ...]:
+def _arms(nodes: list[etree._Element], interventions: tuple[Intervention, ...]) -> tuple[Arm, ...]:
     arms = []
-    for node in root.iterfind("arm_group"):
-        label = _text(node, "arm_group_label")
+    for node in nodes:
+        parts = _Children(node)
+        label = parts.text("arm_group_label")
         if label:
             arms.append(
                 Arm(
                     label=label,
-                    type=code(_text(node, "arm_group_type")),
-                    description=_text(node, "description"),
+                    type=code(parts.text("arm_group_type")),
+                    description=parts.text("description"),
                     intervention_names=tuple(i.name for i in interventions if label in i.arm_labels),
                 )
             )
     return tuple(arms)
 
 
-def _outcomes(root: etree._Element) -> tuple[Outcome, ...]:
+def _outcomes(study: _Children) -> tuple[Outcome, ...]:
     found = []
     for kind in ("primary", "secondary", "other"):
-        for node in root.iterfind(f"{kind}_outcome"):
-            measure = _text(node, "measure")
+        for node in study.all(f"{kind}_outcome"):
+            parts = _Children(node)
+            measure = parts.text("measure")
             if measure:
-                found.append(Outcome(measure, kind.upper(), _text(node, "time_frame"), _text(node, "description")))
+                found.append(Outcome(measure, kind.upper(), parts.text("time_frame"), parts.text("description")))
     return tuple(found)
 
 
-def _eligibility(root: etree._Element) -> Eligibility:
-    node = root.find("eligibility")
+def _eligibility(node: etree._Element | None) -> Eligibility:
     if node is None:
         return Eligibility()
-    text = _block(node, "criteria/textblock")
-    minimum = _age(_text(node, "minimum_age"))
-    maximum = _age(_text(node, "maximum_age"))
+    parts = _Children(node)
+    text = _block(parts.first("criteria"))
+    minimum = _age(parts.text("minimum_age"))
+    maximum = _age(parts.text("maximum_age"))
     return Eligibility(
         criteria=split_criteria(text),
         minimum_age=minimum,
         maximum_age=maximum,
-        sex=code(_text(node, "gender")),
-        healthy_volunteers=_yes_no(_text(node, "healthy_volunteers")),
+        sex=code(parts.text("gender")),
+        healthy_volunteers=_yes_no(parts.text("healthy_volunteers")),
         std_ages=standard_ages(minimum, maximum),
         text=text,
     )
@@ -536,29 +553,32 @@ def standard_ages(minimum: AgeLimit | None, maximum: AgeLimit | None) -> tuple[s
 
 
 def _yes_no(text: str | None) -> bool | None:
-    if text is None:
-        return None
-    lowered = text.lower()
+    lowered = text.lower() if text else None
     return True if lowered in _YES else False if lowered in _NO else None
 
 
 def _organization(node: etree._Element | None) -> Organization | None:
-    if node is None:
-        return None
-    name = _text(node, "agency")
-    return Organization(name, code(_text(node, "agency_class"))) if name else None
+    parts = _Children(node)
+    name = parts.text("agency")
+    return Organization(name, code(parts.text("agency_class"))) if name else None
 
 
 def _responsible_party(node: etree._Element | None) -> ResponsibleParty | None:
     if node is None:
         return None
+    parts = _Children(node)
     party = ResponsibleParty(
-        type=code(_text(node, "responsible_party_type")),
-        name=_clean(_text(node, "investigator_full_name") or _text(node, "name_title")),
-        title=_clean(_text(node, "investigator_title")),
-        affiliation=_clean(_text(node, "investigator_affiliation") or _text(node, "organization")),
+        type=code(parts.text("responsible_party_type")),
+        name=_clean(parts.text("investigator_full_name") or parts.text("name_title")),
+        title=_clean(parts.text("investigator_title")),
+        affiliation=_clean(parts.text("investigator_affiliation") or parts.text("organization")),
     )
     return party if party != ResponsibleParty() else None
+
+
+def _clean(value: str | None) -> str | None:
+    """A responsible party's field without "[Redacted]" placeholders and contact details."""
+    return None if value == _REDACTED else without_contact(value)
 
 
 def without_contact(text: str | None) -> str | None:
@@ -586,66 +606,49 @@ def _is_phone(text: str) -> bool:
     return sum(char.isdigit() for char in text) >= 7 and not _YEAR_RANGE.match(text.strip(" ()"))
 
 
-def _person_name(node: etree._Element, warnings: list[str]) -> str | None:
-    """A person's name; a "name" holding an e-mail address or phone number is no person."""
-    parts = [_text(node, tag) for tag in ("first_name", "middle_name", "last_name")]
-    name = " ".join(part for part in parts if part)
+def _person(node: etree._Element, warnings: list[str], site: str | None = None) -> PersonMention | None:
+    """An overall official, or an investigator at the facility ``site`` (their affiliation).
+
+    A "name" holding an e-mail address or phone number is a call centre, no person.
+    """
+    parts = _Children(node)
+    name = " ".join(part for tag in ("first_name", "middle_name", "last_name") if (part := parts.text(tag)))
     if not name:
         return None
     if "@" in name or any(_is_phone(match.group(0)) for match in _PHONE.finditer(name)):
         warnings.append(f"{node.tag}: a name holding contact details left out")
         return None
-    return name
-
-
-def _officials(root: etree._Element, warnings: list[str]) -> tuple[PersonMention, ...]:
-    found = []
-    for node in root.iterfind("overall_official"):
-        name = _person_name(node, warnings)
-        if name:
-            found.append(
-                PersonMention(
-                    name=name,
-                    role=code(_text(node, "role")) or "UNKNOWN",
-                    degree=_text(node, "degree"),
-                    affiliation=without_contact(_text(node, "affiliation")),
-                )
-            )
-    return tuple(found)
-
-
-def _site(location: etree._Element, warnings: list[str]) -> Site:
-    facility = without_contact(_text(location, "facility/name"))
-    investigators = []
-    for node in location.iterfind("investigator"):
-        name = _person_name(node, warnings)
-        if name:
-            investigators.append(
-                PersonMention(
-                    name=name,
-                    role=code(_text(node, "role")) or "UNKNOWN",
-                    degree=_text(node, "degree"),
-                    affiliation=facility,
-                )
-            )
-    address = location.find("facility/address")
-    return Site(
-        facility=facility,
-        city=_text(address, "city") if address is not None else None,
-        state=_text(address, "state") if address is not None else None,
-        zip=_text(address, "zip") if address is not None else None,
-        country=_text(address, "country") if address is not None else None,
-        status=code(_text(location, "status")),
-        investigators=tuple(investigators),
+    return PersonMention(
+        name=name,
+        role=code(parts.text("role")) or "UNKNOWN",
+        degree=parts.text("degree"),
+        affiliation=site if node.tag == "investigator" else without_contact(parts.text("affiliation")),
     )
 
 
-def _references(root: etree._Element) -> tuple[Reference, ...]:
+def _site(location: etree._Element, warnings: list[str]) -> Site:
+    parts = _Children(location)
+    facility = parts.child("facility")
+    name = without_contact(facility.text("name"))
+    address = facility.child("address")
+    investigators = (_person(node, warnings, site=name) for node in parts.all("investigator"))
+    return Site(
+        facility=name,
+        city=address.text("city"),
+        state=address.text("state"),
+        zip=address.text("zip"),
+        country=address.text("country"),
+        status=code(parts.text("status")),
+        investigators=tuple(m for m in investigators if m),
+    )
+
+
+def _references(study: _Children) -> tuple[Reference, ...]:
     found = []
     for tag, kind in (("reference", "BACKGROUND"), ("results_reference", "RESULT")):
-        for node in root.iterfind(tag):
-            pmid = _text(node, "PMID")
-            citation = _text(node, "citation")
+        for node in study.all(tag):
+            parts = _Children(node)
+            pmid, citation = parts.text("PMID"), parts.text("citation")
             if pmid or citation:
                 found.append(Reference(pmid=pmid, citation=citation, type=kind, doi=_doi(citation)))
     return tuple(found)
@@ -659,36 +662,30 @@ def _doi(citation: str | None) -> str | None:
     return match.group(1).rstrip(_DOI_TRAILING) if match else None
 
 
-def _documents(root: etree._Element, warnings: list[str]) -> tuple[Document, ...]:
+def _documents(study: _Children, warnings: list[str]) -> tuple[Document, ...]:
     found = []
-    for node in root.iterfind("link"):
-        url = _text(node, "url")
-        if url:
-            found.append(Document(url, _text(node, "description"), "LINK"))
-    for node in root.iterfind("provided_document_section/provided_document"):
-        url = _text(node, "document_url")
-        if url:
-            found.append(
-                Document(
-                    url, _text(node, "document_type"), _provided_kind(node, url), _date(node, "document_date", warnings)
-                )
-            )
-    for node in root.iterfind("study_docs/study_doc"):
-        url = _text(node, "doc_url")
-        if url:
-            found.append(Document(url, _text(node, "doc_type"), "AVAILABLE_IPD"))
+    for node in study.all("link"):
+        parts = _Children(node)
+        if url := parts.text("url"):
+            found.append(Document(url, parts.text("description"), "LINK"))
+    for node in study.child("provided_document_section").all("provided_document"):
+        parts = _Children(node)
+        if url := parts.text("document_url"):
+            date = _date(parts, "document_date", warnings)
+            found.append(Document(url, parts.text("document_type"), _provided_kind(parts, url), date))
+    for node in study.child("study_docs").all("study_doc"):
+        parts = _Children(node)
+        if url := parts.text("doc_url"):
+            found.append(Document(url, parts.text("doc_type"), "AVAILABLE_IPD"))
     return tuple(found)
 
 
-def _provided_kind(node: etree._Element, url: str) -> str | None:
+def _provided_kind(parts: _Children, url: str) -> str | None:
     """API v2's ``typeAbbrev`` (Prot, SAP, ICF, Prot_SAP...) from the has_* flags or the URL."""
-    parts = [
-        abbrev
-        for tag, abbrev in (("document_has_protocol", "Prot"), ("document_has_sap", "SAP"), ("document_has_icf", "ICF"))
-        if (_text(node, tag) or "").lower() == "yes"
-    ]
-    if parts:
-        return "_".join(parts)
+    flags = (("document_has_protocol", "Prot"), ("document_has_sap", "SAP"), ("document_has_icf", "ICF"))
+    kinds = [abbrev for tag, abbrev in flags if (parts.text(tag) or "").lower() == "yes"]
+    if kinds:
+        return "_".join(kinds)
     match = _DOCUMENT_KIND.search(url)
     return match.group(1) if match else None
 
