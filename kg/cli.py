@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 
 import click
 
@@ -86,7 +87,7 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
     with open_store(store_dir) as store:
         try:
             report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
-                           progress=bar.update if bar is not None else None)
+                           progress=_counter(bar))
         finally:
             if bar is not None:
                 bar.close()
@@ -244,7 +245,7 @@ def fetch_command(nct_ids: tuple[str, ...], out: Path, ids_file: IO[str] | None,
         report = fetch_studies(
             out, nct_ids=ids, condition=condition, intervention=intervention, sponsor=sponsor, term=term,
             base_url=base_url or DEFAULT_BASE_URL, page_size=page_size, rate_limit=rate,
-            progress=(lambda n: bar.update(n) and None) if bar is not None else None,
+            progress=_counter(bar),
             on_total=(lambda total: setattr(bar, "total", total)) if bar is not None else None,
         )
     except FetchError as error:
@@ -271,6 +272,17 @@ def formats_command() -> None:
     """
     for source_format in formats():
         click.echo(f"{source_format.name}: {source_format.description}")
+
+
+def _counter(bar: Any) -> Callable[[int], None] | None:
+    """A progress callback that advances a tqdm bar (None without a bar)."""
+    if bar is None:
+        return None
+
+    def advance(count: int) -> None:
+        bar.update(count)
+
+    return advance
 
 
 def main() -> None:
