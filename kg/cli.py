@@ -7,8 +7,8 @@ Every command calls library functions and formats their results; user errors
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 import click
