@@ -27,6 +27,13 @@ names, affiliations and facilities (some sponsors put a call-centre number there
 removed; e-mail addresses and phone numbers introduced by "phone"/"call"/"tel" in the
 free text are replaced by a marker.
 
+Mapping notes: values stay as API v2 states them (codes, ISO dates, MeSH ids such as
+``D000013166``); ``armGroups[].interventionNames`` lose their ``"Drug: "`` prefix so they
+equal ``Intervention.name``; ``nctIdAliases`` become identifiers of type ``NCT_ALIAS``;
+``seeAlsoLinks`` and ``availIpds`` become documents of type ``SEE_ALSO`` and
+``AVAILABLE_IPD``; uploaded protocols/SAPs/ICFs get their CDN address. The results
+section carries no references or people, so only ``hasResults`` is read from it.
+
 Example:
     >>> from pathlib import Path
     >>> raws = read_ctgov_json(Path("tests/data/ctgov-json/single/NCT00465816.json"))
