@@ -857,7 +857,7 @@ def _references(
         if pmid or citation:
             references.append(Reference(pmid=pmid, citation=citation, type=_text(item.get("type")), doi=_doi(citation)))
     links = [
-        Document(url=url, label=_text(item.get("label")), type="SEE_ALSO")
+        Document(url=url, label=_text(item.get("label")), type="LINK")
         for item in _objects(module.get("seeAlsoLinks"))
         if (url := _text(item.get("url")))
     ]

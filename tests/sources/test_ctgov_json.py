@@ -268,7 +268,7 @@ def test_field_mapping_of_a_full_record() -> None:
         doc["date"],
     )
     assert [r.pmid for r in trial.references] == [r.get("pmid") for r in ps["referencesModule"]["references"]]
-    links = [d.url for d in trial.documents if d.type == "SEE_ALSO"]
+    links = [d.url for d in trial.documents if d.type == "LINK"]
     assert links == [link["url"] for link in ps["referencesModule"]["seeAlsoLinks"]]
 
 

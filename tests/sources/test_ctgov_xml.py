@@ -514,7 +514,7 @@ print(json.dumps({"count": count, "errors": errors, "sites": sites, "growth_kb":
 def test_streaming_a_big_archive_keeps_memory_flat(tmp_path: Path) -> None:
     """20,000 studies (real documents under new NCT ids) in an AllPublicXML-style zip."""
     total = 20_000
-    sources = [(path, path.read_bytes()) for path in FILES if path.stat().st_size < 15_000]
+    sources = [(path, path.read_bytes()) for path in FILES if path.stat().st_size < 10_000]
     site_counts = [raw_counts(path)["sites"] for path, _ in sources]
     old_ids = [(ET.fromstring(data).findtext("id_info/nct_id") or "").encode() for _, data in sources]
     archive = tmp_path / "AllPublicXML.zip"
