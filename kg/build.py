@@ -29,9 +29,8 @@ from typing import Any
 import orjson
 
 from kg.errors import KGError, RecordError, SourceError
-from kg.rdf.emit import emit_trial, record_graph
-from kg.rdf.iris import trial as trial_iri
 from kg.rdf.provenance import BuildContext, file_sha256, record_quads, source_file_iri, source_file_quads
+from kg.rdf.records import emit_record
 from kg.sources import get_format, iter_input_files, sniff
 from kg.sources.base import RawRecord
 from kg.store.base import Store
@@ -77,7 +76,7 @@ class BuildReport:
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     source: str
-    nct_id: str
+    record_id: str
     last_changed: str
     graph: str
     data: bytes
@@ -97,21 +96,20 @@ def process_record(task: _Task) -> _Loaded | Issue:
     raw = task.raw
     try:
         parsed = get_format(raw.format).parse(raw)
-        trial = parsed.trial
-        graph = record_graph(trial)
-        lines = emit_trial(trial, graph)
-        lines += record_quads(graph, trial_iri(trial.nct_id), trial.nct_id, raw.format, task.source_iri,
-                              trial.last_changed, task.context)
+        emitted = emit_record(parsed.record)
+        lines = emitted.lines
+        lines += record_quads(emitted.graph, emitted.subject, emitted.record_id, raw.format, task.source_iri,
+                              emitted.last_changed, task.context)
     except KGError as error:
         return Issue(raw.source, error.record or raw.record, error.message)
     except Exception as error:  # a parser bug must not lose the record silently
         return Issue(raw.source, raw.record, f"internal error {type(error).__name__}: {error}")
-    return _Loaded(raw.source, trial.nct_id, trial.last_changed, graph, "".join(lines).encode("utf-8"),
-                   len(lines), parsed.warnings)
+    return _Loaded(raw.source, emitted.record_id, emitted.last_changed, emitted.graph,
+                   "".join(lines).encode("utf-8"), len(lines), parsed.warnings)
 
 
 class _Loader:
-    """Buffers N-Quads and keeps one graph per NCT id (the newest copy) in the store."""
+    """Buffers N-Quads and keeps one graph per record (the newest copy) in the store."""
 
     def __init__(self, store: Store, report: BuildReport, chunk_bytes: int) -> None:
         self.store = store
@@ -120,23 +118,24 @@ class _Loader:
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.pending_graphs: set[str] = set()
-        self.seen: dict[str, tuple[str, str]] = {}  # nct -> (last_changed, source)
+        self.seen: dict[str, tuple[str, str]] = {}  # record graph -> (last_changed, source)
         self.replace_existing = len(store) > 0
 
     def add(self, loaded: _Loaded) -> None:
-        previous = self.seen.get(loaded.nct_id)
+        previous = self.seen.get(loaded.graph)
+        record = loaded.record_id
         if previous is not None:
             if loaded.last_changed < previous[0]:
                 self.report.superseded.append(
-                    Issue(loaded.source, loaded.nct_id, f"older copy of {loaded.nct_id} (newer in {previous[1]})"))
+                    Issue(loaded.source, record, f"older copy of {record} (newer in {previous[1]})"))
                 return
             self.report.superseded.append(
-                Issue(previous[1], loaded.nct_id, f"replaced by the copy in {loaded.source} (same or newer)"))
+                Issue(previous[1], record, f"replaced by the copy in {loaded.source} (same or newer)"))
             self.report.records_loaded -= 1
             self._replace(loaded.graph)
         elif self.replace_existing and self.store.has_graph(loaded.graph):
             self._replace(loaded.graph)
-        self.seen[loaded.nct_id] = (loaded.last_changed, loaded.source)
+        self.seen[loaded.graph] = (loaded.last_changed, loaded.source)
         self.pending.append(loaded.data)
         self.pending_size += len(loaded.data)
         self.pending_graphs.add(loaded.graph)
@@ -226,7 +225,7 @@ def build(
                         raise RecordError(result.reason, source=result.source, record=result.record)
                 else:
                     loader.add(result)
-                    report.warnings.extend(Issue(result.source, result.nct_id, w) for w in result.warnings)
+                    report.warnings.extend(Issue(result.source, result.record_id, w) for w in result.warnings)
             if progress is not None:
                 progress(len(window))
             if strict and report.failures:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from kg.model import MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
 from kg.rdf import iris
 from kg.rdf.namespaces import LABEL, SAME_AS, TKG, A
+from kg.rdf.records import Emitted, register_emitter
 from kg.rdf.terms import boolean, date_literal, decimal, integer, iri, literal
 from kg.resolve.criteria import normalize_criterion
 from kg.resolve.organizations import organization_key, site_key
@@ -354,3 +355,12 @@ def _references(q: _Quads, t: str, references: tuple[Reference, ...]) -> None:
         if reference.doi:
             q.text(node, TKG.doi, reference.doi)
             q.add(node, SAME_AS, iri(iris.doi(reference.doi)))
+
+
+def emitted_trial(trial: Trial) -> Emitted:
+    """A trial record as the build pipeline loads it (one graph per NCT id)."""
+    graph = record_graph(trial)
+    return Emitted(graph, iris.trial(trial.nct_id), trial.nct_id, trial.last_changed, emit_trial(trial, graph))
+
+
+register_emitter(Trial, emitted_trial)

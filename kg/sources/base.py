@@ -38,10 +38,21 @@ class RawRecord:
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """A parsed trial plus warnings about what the source lacked (missing optional sections)."""
+    """A parsed record plus warnings about what the source lacked (missing optional sections).
 
-    trial: Trial
+    ``record`` is any record type that has an emitter registered in :mod:`kg.rdf.records`
+    (a Trial, a Publication, ...).
+    """
+
+    record: Any
     warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def trial(self) -> Trial:
+        """The record, for parsers of trial formats."""
+        if not isinstance(self.record, Trial):
+            raise TypeError(f"parsed record is a {type(self.record).__name__}, not a Trial")
+        return self.record
 
 
 # A reader yields a RecordError (instead of raising) for a piece it cannot split off

@@ -224,7 +224,7 @@ def _parse_row(row: dict[str, str]) -> Parsed:
         results_first_posted=_study_date(row, "Results First Posted", warnings),
         has_results=True if results.startswith(("YES", "HAS RESULTS")) else False if results.startswith("NO") else None,
     )
-    return Parsed(trial=trial, warnings=tuple(warnings))
+    return Parsed(record=trial, warnings=tuple(warnings))
 
 
 def _cell(row: dict[str, str], column: str) -> str | None:

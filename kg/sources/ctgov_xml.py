@@ -362,7 +362,7 @@ def _parse_study(root: etree._Element) -> Parsed:
             tag in study.groups for tag in ("clinical_results", "results_first_posted", "firstreceived_results_date")
         ),
     )
-    return Parsed(trial=trial, warnings=tuple(warnings))
+    return Parsed(record=trial, warnings=tuple(warnings))
 
 
 # The per-record path groups an element's children by tag in one pass: lxml's

@@ -151,7 +151,7 @@ def parse_page_classic(raw: RawRecord) -> Parsed:
     )
     if trial.lead_sponsor is None:
         warnings.append("missing section 'Sponsor' (the capture does not name the lead sponsor)")
-    return Parsed(trial=trial, warnings=tuple(warnings))
+    return Parsed(record=trial, warnings=tuple(warnings))
 
 
 def _rows(lines: list[str]) -> dict[str, str]:

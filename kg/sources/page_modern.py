@@ -172,7 +172,7 @@ def parse_page_modern(raw: RawRecord) -> Parsed:
         last_update_posted=_date(updated.group(1)) if updated else None,
         has_results=_has_results(sections.get("Study Results")),
     )
-    return Parsed(trial=trial, warnings=tuple(warnings))
+    return Parsed(record=trial, warnings=tuple(warnings))
 
 
 def _paragraphs(lines: list[str] | None) -> str | None:
