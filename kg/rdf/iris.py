@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 from kg.rdf.namespaces import DOI, GRAPH, MESH, PUBMED, RESOURCE, TRIAL
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _CLEAN_WORDS = re.compile(r"[a-z0-9]+(?:[ _-][a-z0-9]+)*")
-_REGISTRY_ID = re.compile(r"^NCT\d{8}$")
 _MAX_SLUG = 80
 
 
@@ -31,6 +31,7 @@ def text_hash(text: str, length: int = 16) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
 
 
+@lru_cache(maxsize=1 << 16)
 def slug(text: str) -> str:
     """A readable key: ASCII, lowercase, dashes; distinct texts keep distinct keys.
 
@@ -50,7 +51,11 @@ def slug(text: str) -> str:
 
 def resource(kind: str, *key_parts: str) -> str:
     """A minted IRI for an entity of ``kind`` identified by ``key_parts`` (NCT ids kept as written)."""
-    return RESOURCE + kind + "/" + "/".join(part if _REGISTRY_ID.match(part) else slug(part) for part in key_parts)
+    return RESOURCE + kind + "/" + "/".join(part if _is_registry_id(part) else slug(part) for part in key_parts)
+
+
+def _is_registry_id(part: str) -> bool:
+    return len(part) == 11 and part.startswith("NCT") and part[3:].isdigit()
 
 
 def trial(nct_id: str) -> str:

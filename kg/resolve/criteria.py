@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from kg.rdf.iris import text_hash
 from kg.sources.criteria_text import unescape_markdown
@@ -37,8 +38,9 @@ _PUNCT = re.compile(r"[^\w\s<>=%./^+-]")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 17)
 def normalize_criterion(text: str) -> str:
-    """A canonical form of a criterion's wording for exact comparison."""
+    """A canonical form of a criterion's wording for exact comparison (cached: criteria recur)."""
     value = unicodedata.normalize("NFKC", unescape_markdown(text)).translate(_SIGNS).lower()
     for pattern, replacement in _UNITS:
         value = pattern.sub(replacement, value)
