@@ -18,7 +18,7 @@ from kg.build import BuildReport, build
 from kg.errors import KGError
 from kg.queries import get_query, list_queries
 from kg.sources import formats
-from kg.store import default_store_path, open_store
+from kg.store import StoreDirectory, default_store_path, open_store
 from kg.store.results import FORMATTERS
 
 STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
@@ -35,10 +35,11 @@ def _store_dir(store_path: Path | None) -> Path:
 
 
 def _open_existing(store_path: Path | None):  # type: ignore[no-untyped-def]
+    """The store for reading: read-only, so it never blocks (or is blocked by) a build."""
     path = _store_dir(store_path)
     if not path.is_dir():
         raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
-    return open_store(path)
+    return open_store(path, read_only=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +71,9 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
 
     Formats are recognised per file (see `kg formats`). Re-building a record replaces
     its named graph. Bad records are reported and skipped; the exit code is non-zero
-    only when nothing could be loaded (or on any failure with --strict).
+    only when nothing could be loaded (or on any failure with --strict). The build goes
+    into a staging copy that replaces the store only when complete: an interrupted
+    build leaves the previous store as it was.
 
     \b
     Example:
@@ -84,7 +87,7 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
         from tqdm import tqdm
 
         bar = tqdm(unit=" records", file=sys.stderr, smoothing=0.1)
-    with open_store(store_dir) as store:
+    with StoreDirectory(store_dir).staging() as store:
         try:
             report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
                            progress=_counter(bar))

@@ -51,6 +51,7 @@ class OxigraphStore(Store):
 
     def __init__(self, path: Path | str | None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         try:
             if self.path is None:
                 self._store = ox.Store()
@@ -124,12 +125,12 @@ class OxigraphStore(Store):
         return len(self._store)
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
 
     def optimize(self) -> None:
         """Compact the on-disk files after a large build (faster queries, smaller store)."""
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.optimize()
 
     def close(self) -> None:
