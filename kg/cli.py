@@ -14,11 +14,12 @@ from typing import IO, Any
 import click
 
 from kg import __version__
-from kg.build import BuildReport, build
+from kg.build import BuildReport, build, parse_shard
 from kg.errors import KGError
 from kg.queries import get_query, list_queries
 from kg.sources import formats
 from kg.store import StoreDirectory, default_store_path, open_store
+from kg.store.nquads_file import NQuadsFileStore
 from kg.store.results import FORMATTERS
 
 STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
@@ -65,8 +66,12 @@ def cli() -> None:
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write the machine-readable build report (JSON) here.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--shard", default=None, metavar="I/N", help="Build only part I of N (a stable hash of the record id).")
+@click.option("--nquads-out", type=click.Path(path_type=Path), default=None,
+              help="Write N-Quads (.nq or .nq.gz) for any store's bulk loader instead of building a store.")
 def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, strict: bool,
-                  format_name: str | None, report_path: Path | None, progress: bool | None) -> None:
+                  format_name: str | None, report_path: Path | None, progress: bool | None, shard: str | None,
+                  nquads_out: Path | None) -> None:
     """Build trial records from files and folders into the store.
 
     Formats are recognised per file (see `kg formats`). Re-building a record replaces
@@ -79,18 +84,21 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
     Example:
         kg build examples/ --store kg-store
         kg build ctg-studies.json.zip --jobs 2 --report build-report.json
+        kg build ctg-studies.json.zip --jobs 2 --shard 1/4 --nquads-out part-1.nq.gz
     """
-    store_dir = _store_dir(store_path)
+    store_dir = nquads_out if nquads_out is not None else _store_dir(store_path)
+    shard_part = parse_shard(shard) if shard else None
     show_progress = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show_progress:
         from tqdm import tqdm
 
         bar = tqdm(unit=" records", file=sys.stderr, smoothing=0.1)
-    with StoreDirectory(store_dir).staging() as store:
+    target = NQuadsFileStore(nquads_out) if nquads_out is not None else StoreDirectory(store_dir).staging()
+    with target as store:
         try:
             report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
-                           progress=_counter(bar))
+                           progress=_counter(bar), shard=shard_part)
         finally:
             if bar is not None:
                 bar.close()
