@@ -61,6 +61,7 @@ class BuildReport:
     records_loaded: int = 0
     quads: int = 0
     seconds: float = 0.0
+    load_seconds: float = 0.0  # of which: waiting for the store to take the quads
     failures: list[Issue] = field(default_factory=list)
     superseded: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
@@ -159,7 +160,9 @@ class _Loader:
 
     def flush(self) -> None:
         if self.pending:
+            started = time.perf_counter()
             self.store.load_nquads(b"".join(self.pending))
+            self.report.load_seconds += time.perf_counter() - started
         self.pending.clear()
         self.pending_size = 0
         self.pending_graphs.clear()

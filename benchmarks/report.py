@@ -1,0 +1,155 @@
+"""Turn benchmark results into the committed markdown table and plot.
+
+Kept apart from the runner so a report can be re-made from ``registry.json`` without
+re-running anything: ``python benchmarks/report.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+BUILD_TARGET_SECONDS = 15 * 60
+RSS_TARGET_BYTES = 4 * 1024**3
+QUERY_TARGET_SECONDS = 10.0
+
+
+def _fmt_seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f} s" if value < 100 else f"{value / 60:.1f} min"
+
+
+def _query_cell(entry: dict[str, Any]) -> str:
+    if entry.get("timeout"):
+        return f"> {entry['limit']:.0f} s (stopped)"
+    if entry.get("seconds") is None:
+        return "error"
+    return f"{entry['seconds']:.2f} s ({entry['rows']} rows)"
+
+
+def _naive_at(results: dict[str, Any], n: int) -> dict[str, Any] | None:
+    return next((row for row in results["naive"] if row["n"] == n), None)
+
+
+def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
+    lines = [
+        "# Registry-scale benchmark",
+        "",
+        f"Machine: {results['machine']['cpus']} cores, {results['machine']['memory_bytes'] / 1024**3:.0f} GiB, "
+        f"Python {results['machine']['python']}; `kg build --jobs {results['jobs']}`; synthetic registry "
+        f"(benchmarks/generate.py, seed {results['seed']}) as a zip of per-study API v2 JSON files. "
+        f"Run started {results['started']}. Re-run: `python benchmarks/run.py`.",
+        "",
+        "## Build",
+        "",
+        "| studies | build | studies/s | quads | quads/s | of which loading | peak RSS | store on disk | failed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["builds"]:
+        lines.append(
+            f"| {row['n']:,} | {_fmt_seconds(row['build_seconds'])} | {row['studies_per_second']:.0f} | "
+            f"{row['quads']:,} | {row['quads_per_second']:,.0f} | {_fmt_seconds(row['load_seconds'])} | "
+            f"{row['peak_rss_bytes'] / 1024**2:,.0f} MiB | {row['store_bytes'] / 1024**2:,.0f} MiB | {row['failed']} |")
+    names = sorted({name for row in results["builds"] for name in row["queries"]})
+    lines += ["", "## Canned query latency (Oxigraph store, fresh process)", "",
+              "| query | " + " | ".join(f"{row['n']:,}" for row in results["builds"]) + " |",
+              "|---|" + "---:|" * len(results["builds"])]
+    for name in names:
+        cells = [_query_cell(row["queries"].get(name, {"seconds": None})) for row in results["builds"]]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if results["naive"]:
+        lines += ["", "## The naive way (same extraction, then rdflib Dataset + rdflib SPARQL)", "",
+                  "| studies | naive build | trialkg build | ratio | "
+                  + " | ".join(f"{name} naive / trialkg" for name in names) + " |",
+                  "|---:|---:|---:|---:|" + "---:|" * len(names)]
+        for naive in results["naive"]:
+            ours = next((row for row in results["builds"] if row["n"] == naive["n"]), None)
+            ratio = (f"{naive['build_seconds'] / ours['build_seconds']:.1f}x"
+                     if ours and naive.get("build_seconds") else "—")
+            cells = []
+            for name in names:
+                slow = naive["queries"].get(name, {})
+                fast = ours["queries"].get(name, {}) if ours else {}
+                if slow.get("timeout"):
+                    cells.append(f"> {slow['limit']:.0f} s / {_query_cell(fast)}")
+                elif slow.get("seconds") and fast.get("seconds"):
+                    cells.append(f"{slow['seconds']:.2f} / {fast['seconds']:.2f} s = "
+                                 f"{slow['seconds'] / max(fast['seconds'], 1e-3):.0f}x")
+                else:
+                    cells.append(f"{_fmt_seconds(slow.get('seconds'))} / —")
+            ours_build = _fmt_seconds(ours["build_seconds"]) if ours else "—"
+            lines.append(f"| {naive['n']:,} | {_fmt_seconds(naive.get('build_seconds'))} | {ours_build} | {ratio} | "
+                         + " | ".join(cells) + " |")
+    lines += ["", "## Targets", "", *_targets(results)]
+    markdown.write_text("\n".join(lines) + "\n")
+    _plot(results, plot)
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    out = []
+    largest = max(results["builds"], key=lambda row: row["n"], default=None)
+    if largest is None:
+        return ["No builds measured."]
+    build_ok = largest["build_seconds"] <= BUILD_TARGET_SECONDS
+    out.append(f"- Build of {largest['n']:,} studies under 15 min: **{'met' if build_ok else 'missed'}** "
+               f"({_fmt_seconds(largest['build_seconds'])}).")
+    rss_ok = largest["peak_rss_bytes"] <= RSS_TARGET_BYTES
+    out.append(f"- Peak RSS under 4 GB: **{'met' if rss_ok else 'missed'}** "
+               f"({largest['peak_rss_bytes'] / 1024**3:.2f} GiB).")
+    slow = [name for name, q in largest["queries"].items()
+            if q.get("timeout") or q.get("seconds") is None or q["seconds"] > QUERY_TARGET_SECONDS]
+    out.append(f"- Every canned query under 10 s at {largest['n']:,}: **{'met' if not slow else 'missed'}**"
+               + (f" (over: {', '.join(slow)})." if slow else "."))
+    return out
+
+
+def _plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    builds = sorted(results["builds"], key=lambda row: row["n"])
+    if not builds:
+        return
+    sizes = [row["n"] for row in builds]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    left.plot(sizes, [row["build_seconds"] for row in builds], "o-", label="build (total)")
+    left.plot(sizes, [row["extract_seconds"] for row in builds], "s--", label="read + parse + emit")
+    left.plot(sizes, [row["load_seconds"] for row in builds], "^--", label="store load (waited)")
+    naive = [row for row in results["naive"] if row.get("build_seconds")]
+    if naive:
+        left.plot([row["n"] for row in naive], [row["build_seconds"] for row in naive], "x:", label="naive (rdflib)")
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("studies")
+    left.set_ylabel("seconds")
+    left.set_title("Build time per stage")
+    left.grid(True, which="both", alpha=0.3)
+    left.legend()
+    for name in sorted({name for row in builds for name in row["queries"]}):
+        points = [(row["n"], row["queries"][name].get("seconds")) for row in builds if name in row["queries"]]
+        points = [(n, s) for n, s in points if s]
+        if points:
+            right.plot([n for n, _ in points], [s for _, s in points], "o-", label=name)
+    right.axhline(QUERY_TARGET_SECONDS, color="grey", linestyle=":", label="10 s target")
+    right.set_xscale("log")
+    right.set_yscale("log")
+    right.set_xlabel("studies")
+    right.set_ylabel("seconds")
+    right.set_title("Canned query latency")
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent / "results"
+    data = json.loads((root / "registry.json").read_text())
+    write_report(data, root / "registry.md", root / "registry.png")
+    print(f"wrote {root / 'registry.md'}", file=sys.stderr)

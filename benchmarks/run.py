@@ -1,0 +1,213 @@
+"""The registry-scale benchmark: build throughput, memory, store size and query latency.
+
+One command measures, on this machine, for each size N of a synthetic registry (see
+``generate.py``; the input is a zip of per-study JSON files, like the real bulk download):
+
+* ``kg build --jobs 2`` wall time, studies/s, triples/s, time spent loading, peak RSS of
+  the whole process tree (parent + workers), store size on disk;
+* the latency of every canned query on the built store (a fresh process per query, with
+  a time limit);
+* the naive way (the same extraction, then an rdflib Dataset and rdflib's SPARQL
+  engine) at the sizes where it finishes in reasonable time, as ratios.
+
+It writes ``benchmarks/results/registry.md``, ``registry.json`` and ``registry.png``.
+
+Example:
+    python benchmarks/run.py --sizes 10000 100000 560000 --naive-sizes 1000 10000
+    python benchmarks/run.py --sizes 2000 --naive-sizes 500      # a quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "benchmarks" / "work"
+RESULTS = ROOT / "benchmarks" / "results"
+PYTHON = sys.executable
+QUERY_TIMEOUT = 300.0
+NAIVE_TIMEOUT = 120.0
+
+
+def generate(n: int, seed: int) -> Path:
+    """The synthetic registry of n studies as a zip (cached between runs)."""
+    path = WORK / f"registry-{n}-{seed}.zip"
+    if not path.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        subprocess.run([PYTHON, str(ROOT / "benchmarks" / "generate.py"), str(n), "--seed", str(seed),
+                        "--out", str(partial), "--format", "zip"], check=True, stdout=subprocess.DEVNULL)
+        partial.rename(path)
+    return path
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total
+
+
+Completed = subprocess.CompletedProcess[str]
+
+
+def run_measured(command: list[str], timeout: float | None = None) -> tuple[float, int, Completed | None]:
+    """Wall seconds and peak RSS (bytes, whole process tree) of a command."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        watched = psutil.Process(process.pid)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(watched))
+            if timeout is not None and time.perf_counter() - started > timeout:
+                for child in watched.children(recursive=True):
+                    child.kill()
+                process.kill()
+                process.wait()
+                return time.perf_counter() - started, peak, None
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return seconds, peak, subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def canned_queries() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from kg.queries import list_queries
+
+    return [q.name for q in list_queries()]
+
+
+def time_query(store: Path, name: str, engine: str = "oxigraph", data: Path | None = None) -> dict[str, Any]:
+    """One canned query in a fresh process: its latency and row count, or a timeout."""
+    script = (
+        "import sys, time, json\n"
+        "from kg.queries import get_query\n"
+        f"name = {name!r}\n"
+        + (
+            f"from kg.store import open_store\nstore = open_store({str(store)!r}, read_only=True)\n"
+            if engine == "oxigraph"
+            else "from kg.store.rdflib_store import RdflibStore\nstore = RdflibStore()\n"
+            f"store.dataset.parse({str(data)!r}, format='nquads')\n"
+        )
+        + "started = time.perf_counter()\n"
+        "rows = len(store.select(get_query(name).bind()).rows)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - started, 'rows': rows}))\n"
+    )
+    _seconds, _, result = run_measured([PYTHON, "-c", script], timeout=QUERY_TIMEOUT if engine == "oxigraph"
+                                      else NAIVE_TIMEOUT)
+    if result is None:
+        return {"seconds": None, "rows": None, "timeout": True, "limit": QUERY_TIMEOUT}
+    if result.returncode != 0:
+        return {"seconds": None, "rows": None, "error": result.stderr.strip().splitlines()[-1:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
+    source = generate(n, seed)
+    store = WORK / f"store-{n}"
+    report_path = WORK / f"report-{n}.json"
+    shutil.rmtree(store, ignore_errors=True)
+    seconds, peak, result = run_measured([PYTHON, "-m", "kg", "build", str(source), "--store", str(store),
+                                          "--jobs", str(jobs), "--no-progress", "--report", str(report_path)])
+    assert result is not None and result.returncode == 0, result.stderr if result else "timeout"
+    report = json.loads(report_path.read_text())
+    active = store / os.readlink(store / "active")
+    row: dict[str, Any] = {
+        "n": n,
+        "build_seconds": seconds,
+        "studies_per_second": n / seconds,
+        "quads": report["quads"],
+        "quads_per_second": report["quads"] / seconds,
+        "load_seconds": report["load_seconds"],
+        "extract_seconds": report["seconds"] - report["load_seconds"],
+        "failed": report["records_failed"],
+        "peak_rss_bytes": peak,
+        "store_bytes": _du(active),
+        "input_bytes": source.stat().st_size,
+        "queries": {},
+    }
+    for name in canned_queries():
+        row["queries"][name] = time_query(store, name)
+        print(f"  {n}: {name}: {row['queries'][name]}", file=sys.stderr)
+    return row
+
+
+def bench_naive(n: int, seed: int) -> dict[str, Any]:
+    """The same extraction, then rdflib's in-memory store and SPARQL engine."""
+    source = generate(n, seed)
+    nquads = WORK / f"naive-{n}.nq"
+    extract_seconds, _, result = run_measured([PYTHON, "-m", "kg", "build", str(source), "--nquads-out",
+                                               str(nquads), "--no-progress"])
+    assert result is not None and result.returncode == 0
+    script = ("import rdflib, time\nd = rdflib.Dataset(default_union=True)\nstarted = time.perf_counter()\n"
+              f"d.parse({str(nquads)!r}, format='nquads')\nprint(time.perf_counter() - started)\n")
+    _load_seconds, peak, loaded = run_measured([PYTHON, "-c", script], timeout=NAIVE_TIMEOUT)
+    row: dict[str, Any] = {"n": n, "extract_seconds": extract_seconds, "queries": {}}
+    if loaded is None:
+        row["load_seconds"] = None
+        return row
+    row["load_seconds"] = float(loaded.stdout.strip())
+    row["build_seconds"] = extract_seconds + row["load_seconds"]
+    row["peak_rss_bytes"] = peak
+    for name in canned_queries():
+        row["queries"][name] = time_query(nquads, name, engine="rdflib", data=nquads)
+        print(f"  naive {n}: {name}: {row['queries'][name]}", file=sys.stderr)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 560_000])
+    parser.add_argument("--naive-sizes", type=int, nargs="*", default=[1_000, 10_000])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "memory_bytes": psutil.virtual_memory().total,
+                    "python": platform.python_version(), "platform": platform.platform()},
+        "jobs": args.jobs, "seed": args.seed, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "builds": [], "naive": [],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for n in args.naive_sizes:
+        print(f"naive {n} ...", file=sys.stderr)
+        results["naive"].append(bench_naive(n, args.seed))
+        _write(results)
+    for n in args.sizes:
+        print(f"build {n} ...", file=sys.stderr)
+        results["builds"].append(bench_build(n, args.seed, args.jobs))
+        _write(results)
+    print(f"wrote {RESULTS / 'registry.md'}", file=sys.stderr)
+
+
+def _write(results: dict[str, Any]) -> None:
+    from benchmarks.report import write_report
+
+    (RESULTS / "registry.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, RESULTS / "registry.md", RESULTS / "registry.png")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
