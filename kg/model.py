@@ -240,3 +240,147 @@ class Trial:
                 continue
             return candidate.date if isinstance(candidate, StudyDate) else candidate
         return ""
+
+
+# ---------------------------------------------------------------- publications
+#
+# PubMed records and the citations registries print. Same conventions as above: ISO dates
+# of the stated precision, None/() for absent, no rdflib.
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """One author of a publication, in its place in the author list.
+
+    A person has ``family`` (and usually ``initials``, PubMed also gives ``given``); a group
+    author ("Canadian Respiratory Research Network") has only ``collective``. Citations
+    give family name and initials only ("Tan J").
+    """
+
+    family: str | None = None
+    given: str | None = None
+    initials: str | None = None
+    suffix: str | None = None
+    collective: str | None = None
+    affiliations: tuple[str, ...] = ()
+    orcid: str | None = None  # the bare id, 0000-0002-4590-7461
+
+    @property
+    def display_name(self) -> str:
+        """The name as an NLM citation writes it: "Tan J", "O'Byrne PM Jr", or the group name."""
+        if self.collective:
+            return self.collective
+        return " ".join(part for part in (self.family, self.initials, self.suffix) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """The journal an article appeared in; ``medline_ta`` is the abbreviation NLM citations use."""
+
+    title: str | None = None
+    iso_abbreviation: str | None = None
+    medline_ta: str | None = None
+    issn: tuple[tuple[str, str | None], ...] = ()  # (ISSN, Print | Electronic)
+    issn_linking: str | None = None
+    nlm_id: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeshQualifier:
+    name: str
+    id: str | None = None  # Q000188
+    major: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeshHeading:
+    """A MeSH heading of an article: descriptor, major-topic flag and qualifiers (subheadings)."""
+
+    descriptor: str
+    id: str | None = None  # D001249
+    major: bool = False
+    qualifiers: tuple[MeshQualifier, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublicationType:
+    name: str
+    id: str | None = None  # a MeSH publication-type descriptor, D016428 "Journal Article"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    id: str | None = None
+    agency: str | None = None
+    acronym: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accession:
+    """A databank accession number an article lists (ClinicalTrials.gov NCT id, GenBank, PDB...)."""
+
+    databank: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrialLink:
+    """A trial a publication itself names, and where: ``DATABANK`` (DataBankList) or ``ABSTRACT``."""
+
+    nct_id: str
+    source: str  # DATABANK | ABSTRACT
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """What a citation string states, parsed (Vancouver/NLM style as registries print it)."""
+
+    text: str
+    authors: tuple[Author, ...] = ()
+    authors_truncated: bool = False  # "et al."
+    title: str | None = None
+    journal: str | None = None
+    published: str | None = None  # ISO date of the stated precision
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    epublished: str | None = None  # "Epub 2015 Dec 1"
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Everything one PubMed record states about one article."""
+
+    pmid: str
+    title: str | None = None
+    abstract: str | None = None
+    journal: Journal | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    published: str | None = None  # ISO date of the stated precision (PubDate)
+    published_text: str | None = None  # PubDate as written when it is no plain date ("1978 Jul-Sep")
+    epublished: str | None = None  # ArticleDate DateType="Electronic"
+    doi: str | None = None
+    pmcid: str | None = None
+    languages: tuple[str, ...] = ()
+    authors: tuple[Author, ...] = ()
+    authors_complete: bool = True  # AuthorList CompleteYN
+    publication_types: tuple[PublicationType, ...] = ()
+    mesh: tuple[MeshHeading, ...] = ()
+    keywords: tuple[str, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    accessions: tuple[Accession, ...] = ()
+    trial_links: tuple[TrialLink, ...] = ()
+    cites: tuple[str, ...] = ()  # PMIDs of the references it cites
+    revised: str | None = None  # DateRevised: the version of the record
+
+    @property
+    def last_changed(self) -> str:
+        """The record's revision date, to keep the newest of two copies (baseline + updates)."""
+        return self.revised or ""

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from kg.model import MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
 from kg.rdf import iris
+from kg.rdf.emit_constraints import constraint_lines
+from kg.rdf.emit_publication import citation_lines  # also registers the Publication emitter
+from kg.rdf.emit_quality import quality_lines
 from kg.rdf.namespaces import LABEL, SAME_AS, TKG, A
 from kg.rdf.records import Emitted, register_emitter
 from kg.rdf.terms import boolean, date_literal, decimal, integer, iri, literal
@@ -134,6 +137,7 @@ def emit_trial(trial: Trial, graph: str | None = None) -> list[str]:
     q.date(t, TKG.resultsFirstPosted, None, trial.results_first_posted)
     if trial.has_results is not None:
         q.add(t, TKG.hasResults, boolean(trial.has_results))
+    q.lines += quality_lines(trial, t, q.graph)
     return q.lines
 
 
@@ -232,6 +236,7 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
         q.add(node, TKG.criterionConcept, concept)
         q.add(concept, A, TKG.CriterionConcept)
         q.text(concept, TKG.normalizedText, normal)
+        q.lines += constraint_lines(node, normal, q.graph)
     for limit, text_predicate, years_predicate in (
         (eligibility.minimum_age, TKG.minimumAge, TKG.minimumAgeYears),
         (eligibility.maximum_age, TKG.maximumAge, TKG.maximumAgeYears),
@@ -355,6 +360,7 @@ def _references(q: _Quads, t: str, references: tuple[Reference, ...]) -> None:
         if reference.doi:
             q.text(node, TKG.doi, reference.doi)
             q.add(node, SAME_AS, iri(iris.doi(reference.doi)))
+        q.lines += citation_lines(q.graph, node, reference.citation, reference.doi)
 
 
 def emitted_trial(trial: Trial) -> Emitted:

@@ -20,6 +20,7 @@ ONTOLOGY = "https://w3id.org/trialkg/ontology#"
 RESOURCE = "https://w3id.org/trialkg/resource/"
 GRAPH = "https://w3id.org/trialkg/graph/"
 META_GRAPH = GRAPH + "meta"
+RESOLUTION_GRAPH = GRAPH + "resolution"
 TRIAL = "https://clinicaltrials.gov/study/"
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 MESH = "http://id.nlm.nih.gov/mesh/"
@@ -89,6 +90,40 @@ PROPERTIES = (
     # provenance
     "describes", "recordId", "sourceFormat", "sha256", "fileName", "lastChanged", "extractorVersion",
 )
+# Publications (PubMed records, parsed citations) and investigator-author links.
+PUBLICATION_TERMS = (
+    # classes
+    "Journal", "Authorship", "MeshHeading", "Grant", "InvestigatorAuthorLink", "Linking",
+    # the article
+    "title", "abstract", "journal", "volume", "issue", "pages", "publicationDate", "publicationDateText",
+    "electronicPublicationDate", "pmcid", "language", "publicationType", "articleKeyword", "cites",
+    # the journal
+    "issn", "issnLinking", "isoAbbreviation", "medlineAbbreviation", "nlmId",
+    # authors, in order
+    "hasAuthorship", "authorName", "familyName", "givenName", "initials", "nameSuffix", "collectiveName",
+    "authorKey", "orcid", "authorAffiliation", "authorListComplete",
+    # MeSH, funding, databanks, trials the article names
+    "meshHeading", "meshDescriptor", "majorMeshDescriptor", "descriptor", "qualifier", "majorQualifier",
+    "majorTopic", "grant", "grantId", "fundingAgency", "dataBankAccession", "reportsTrial", "databankTrial",
+    "abstractTrial",
+    # investigator-author links
+    "linkedInvestigator", "linkedRole", "linkedAuthorship", "linkedTrial", "linkedPublication", "confidence",
+    "evidence",
+)
+
+# Entity resolution, structured eligibility constraints and data-quality findings.
+RESOLUTION_TERMS = (
+    # classes
+    "Constraint", "ClinicalVariable", "DataQualityFinding", "Resolution", "MatchEvidence",
+    # structured constraints of criteria
+    "hasConstraint", "constrainedVariable", "comparator", "constraintValue", "constraintUnit", "normalizedValue",
+    "normalizedUnit", "variableCode",
+    # data-quality findings
+    "hasFinding", "findingType", "severity", "findingMessage", "statedValue", "structuredValue",
+    # resolution: canonical links, mentions, confidence, evidence
+    "resolvedAs", "resolvedAgent", "resolvedSite", "hasMention", "resolutionConfidence", "siteOrganization",
+    "anonymizedFacility", "evidenceFor", "matchedMention", "matchScore", "matchReason",
+)
 
 
 class ClosedVocabulary:
@@ -112,7 +147,7 @@ class ClosedVocabulary:
         return self.namespace + name
 
 
-TKG = ClosedVocabulary("tkg", ONTOLOGY, CLASSES + ROLE_TYPES + PROPERTIES)
+TKG = ClosedVocabulary("tkg", ONTOLOGY, CLASSES + ROLE_TYPES + PROPERTIES + PUBLICATION_TERMS + RESOLUTION_TERMS)
 
 A = f"<{RDF}type>"
 LABEL = f"<{RDFS}label>"

@@ -3,7 +3,9 @@
 Registries write "Jianming Tan, professor", "Jianming Tan, Professor, Fuzhou General
 Hospital", "Vikram Patel, PhD", "Dr. John Smith MD"; the same person must get one key.
 Person fields also hold placeholders ("Medical Director", "Study Director", "Clinical
-Trials", "Call Center"), which are roles or desks, not people, and get no key.
+Trials", "Call Center") and companies ("Bristol-Myers Squibb"), which are roles, desks or
+sponsors, not people, and get no key. Full parsing (given and family names, initials) for
+cross-record resolution is in :mod:`kg.resolve.names`.
 
 Example:
     >>> split_person_name("Jianming Tan, Professor, Fuzhou General Hospital")
@@ -38,6 +40,14 @@ PLACEHOLDERS = frozenset(
 _PLACEHOLDER_WORDS = re.compile(
     r"\b(call cent(er|re)|clinical trials?|medical (director|monitor|affairs)|study (director|team|chair)|"
     r"contact|director|department|inc|ltd|gmbh|corporation|pharmaceuticals?|hospital|university)\b",
+    re.IGNORECASE,
+)
+# Words that make a mention a company or a desk rather than a person ("GSK Clinical Trials",
+# "Teva Medical Expert", "UCB Cares"), unless they only follow a two-word personal name.
+_ORG_WORDS = re.compile(
+    r"\b(squibb|novartis|pfizer|sanofi|roche|genentech|glaxo|gsk|merck|lilly|bayer|astrazeneca|abbvie|amgen|"
+    r"ipsen|teva|shire|ucb|takeda|celgene|janssen|boehringer|medtronic|microbia|centocor|tibotec|daiichi|"
+    r"cares|physician|leader|team|operations|management|expert|respiratory|clinical|medical|study|trials?)\b",
     re.IGNORECASE,
 )
 _TOKEN_SPLIT = re.compile(r"[\s.]+")
@@ -84,6 +94,27 @@ def is_placeholder(name: str) -> bool:
     return bool(_PLACEHOLDER_WORDS.search(bare))
 
 
+def _is_title(token: str) -> bool:
+    return _bare(token) in TITLES
+
+
+def is_junk_name(text: str) -> bool:
+    """True for desks, roles and companies that registries put in person fields.
+
+    Example:
+        >>> [is_junk_name(n) for n in ("Clinical Trials", "GSK Clinical Trials", "Jon Ebbert", "UCB Cares")]
+        [True, True, False, True]
+    """
+    name_part = text.split(",")[0]
+    if is_placeholder(name_part):
+        return True
+    words = [w for w in _TOKEN_SPLIT.split(name_part) if w and not _is_title(w)]
+    if not words or any(w.isdigit() for w in words):
+        return True  # "4968 Clinical Trial Leader"
+    return bool(_ORG_WORDS.search(name_part)) and not (
+        len(words) >= 2 and not _ORG_WORDS.search(" ".join(words[:2])))
+
+
 def person_key(text: str | None) -> str | None:
     """The identity key of a person mention, or None when it names no person."""
     if not text:
@@ -91,6 +122,6 @@ def person_key(text: str | None) -> str | None:
     name, _ = split_person_name(text)
     folded = unicodedata.normalize("NFKC", name)
     key = _SPACES.sub(" ", _NOT_NAME.sub(" ", folded.lower())).strip()
-    if not key or is_placeholder(key):
+    if not key or is_junk_name(text):
         return None
     return key

@@ -36,6 +36,7 @@ _BUILTIN = (
     "kg.sources.ctgov_json",
     "kg.sources.ctgov_xml",
     "kg.sources.ctgov_csv",
+    "kg.sources.pubmed",
 )
 _REGISTRY: dict[str, SourceFormat] = {}
 _loaded = False

@@ -39,7 +39,7 @@ from kg.model import (
 )
 from kg.sources import register
 from kg.sources.base import Parsed, RawRecord, SourceFormat
-from kg.sources.vocab import age_limit, code, iso_date, phases
+from kg.sources.vocab import age_limit, code, iso_date, phases, quoted, web_address
 
 __all__ = ["parse_ctgov_csv", "read_ctgov_csv", "sniff_ctgov_csv", "split_location", "split_outcome"]
 
@@ -185,7 +185,7 @@ def parse_ctgov_csv(raw: RawRecord) -> Parsed:
 def _parse_row(row: dict[str, str]) -> Parsed:
     nct_id = _cell(row, "NCT Number")
     if not nct_id or not _NCT_ID.match(nct_id):
-        raise RecordError(f"not an NCT id: {nct_id!r}" if nct_id else "row has no NCT Number")
+        raise RecordError(f"not an NCT id: {quoted(nct_id)}" if nct_id else "row has no NCT Number")
     warnings: list[str] = []
     design = _design(_cell(row, "Study Design"))
     ids = _items(_cell(row, "Other IDs"))
@@ -255,7 +255,7 @@ def _study_date(row: dict[str, str], column: str, warnings: list[str]) -> StudyD
         return None
     value = iso_date(text)
     if value is None:
-        warnings.append(f"{column}: not a date: {text!r}")
+        warnings.append(f"{column}: not a date: {quoted(text)}")
         return None
     return StudyDate(value)
 
@@ -264,10 +264,14 @@ def _enrollment(text: str | None, warnings: list[str]) -> Enrollment | None:
     if text is None:
         return None
     try:
-        return Enrollment(int(float(text)))
-    except ValueError:
-        warnings.append(f"Enrollment: not a number: {text!r}")
+        count = int(float(text))
+    except (ValueError, OverflowError):  # "many", "1e400"
+        warnings.append(f"Enrollment: not a number: {quoted(text)}")
         return None
+    if count < 0:
+        warnings.append(f"Enrollment: negative count {count} left out")
+        return None
+    return Enrollment(count)
 
 
 def _design(cell: str | None) -> dict[str, str]:
@@ -401,8 +405,9 @@ def _age(text: str) -> AgeLimit | None:
 
 def _document(item: str) -> Document | None:
     """``Study Protocol, https://cdn.clinicaltrials.gov/large-docs/94/NCT04374994/Prot_002.pdf``."""
-    label, _, url = item.rpartition(", ")
-    if not url.startswith(("http://", "https://")):
+    label, _, text = item.rpartition(", ")
+    url = web_address(text)  # it becomes the document's IRI
+    if url is None:
         return None
     kind = _DOCUMENT_KIND.search(url)
     return Document(url=url, label=label.strip() or None, type=kind.group(1) if kind else None)

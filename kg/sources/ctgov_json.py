@@ -81,7 +81,7 @@ from kg.model import (
 from kg.sources import register
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.criteria_text import split_criteria
-from kg.sources.vocab import age_limit, iso_date
+from kg.sources.vocab import age_limit, iso_date, mesh_id, nct_id, pubmed_id, quoted, web_address
 
 __all__ = [
     "FORMAT",
@@ -304,7 +304,7 @@ def _not_a_study(value: Any) -> str | None:
     if not isinstance(value, dict):
         return f"not a ClinicalTrials.gov study: a JSON {type(value).__name__}, not an object"
     if not isinstance(value.get("protocolSection"), dict):
-        keys = ", ".join(list(value)[:8]) or "none"
+        keys = ", ".join(quoted(key, 40) for key in list(value)[:8]) or "none"
         return f"not a ClinicalTrials.gov API v2 study: no protocolSection (top-level keys: {keys})"
     return None
 
@@ -529,7 +529,6 @@ def _zip64_sizes(extra: bytes, file_size: int, compressed: int, offset: int) -> 
 # ---------------------------------------------------------------------------------------
 
 _EMPTY: Mapping[str, Any] = {}
-_ISO_DATE = re.compile(r"\d{4}(?:-\d\d(?:-\d\d)?)?\Z")
 _CORE_MODULES = (
     "statusModule",
     "sponsorCollaboratorsModule",
@@ -566,6 +565,8 @@ def parse_ctgov_json(raw: RawRecord) -> Parsed:
     nct = _text(_module(protocol, "identificationModule").get("nctId"))
     if not nct:
         raise RecordError("no protocolSection.identificationModule.nctId", source=raw.source, record=raw.record)
+    if not nct_id(nct):  # it becomes the trial's IRI
+        raise RecordError(f"not an NCT id: {quoted(nct)}", source=raw.source, record=raw.record)
     warnings: list[str] = []
     try:
         trial = _trial(study, protocol, nct, warnings)
@@ -606,7 +607,7 @@ def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warn
         start_date=_date_struct(status, "startDateStruct", warnings),
         primary_completion_date=_date_struct(status, "primaryCompletionDateStruct", warnings),
         completion_date=_date_struct(status, "completionDateStruct", warnings),
-        enrollment=_enrollment(_module(design, "enrollmentInfo")),
+        enrollment=_enrollment(_module(design, "enrollmentInfo"), warnings),
         allocation=_text(design_info.get("allocation")),
         intervention_model=_text(design_info.get("interventionModel")),
         masking=_text(_module(design_info, "maskingInfo").get("masking")),
@@ -627,7 +628,7 @@ def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warn
         officials=officials,
         sites=sites,
         references=references,
-        documents=_large_documents(study, nct) + links,
+        documents=_large_documents(study, nct, warnings) + links,
         first_submitted=_date(status.get("studyFirstSubmitDate"), "studyFirstSubmitDate", warnings),
         first_posted=_date_struct(status, "studyFirstPostDateStruct", warnings),
         last_update_submitted=_date(status.get("lastUpdateSubmitDate"), "lastUpdateSubmitDate", warnings),
@@ -673,9 +674,9 @@ def _date(value: Any, where: str, warnings: list[str]) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    date = text if _ISO_DATE.match(text) else iso_date(text)  # API v2 dates are ISO already
+    date = iso_date(text)  # API v2 dates are ISO already; this also refuses 2011-13-45
     if date is None:
-        warnings.append(f"{where}: unrecognised date {text!r} left out")
+        warnings.append(f"{where}: unrecognised date {quoted(text)} left out")
     return date
 
 
@@ -699,11 +700,14 @@ def _secondary_ids(ident: Mapping[str, Any]) -> tuple[Identifier, ...]:
     return tuple(found)
 
 
-def _enrollment(info: Mapping[str, Any]) -> Enrollment | None:
+def _enrollment(info: Mapping[str, Any], warnings: list[str]) -> Enrollment | None:
     count = info.get("count")
     if isinstance(count, float) and count.is_integer():
         count = int(count)
     if not isinstance(count, int) or isinstance(count, bool):
+        return None
+    if count < 0:
+        warnings.append(f"enrollmentInfo: negative count {count} left out")
         return None
     return Enrollment(count, _text(info.get("type")))
 
@@ -833,17 +837,19 @@ def _site(location: Mapping[str, Any], warnings: list[str]) -> Site:
         zip=_text(location.get("zip")),
         country=_text(location.get("country")),
         status=_text(location.get("status")),
-        geo=_geo(location.get("geoPoint")),
+        geo=_geo(location.get("geoPoint"), warnings),
         investigators=investigators,
     )
 
 
-def _geo(value: Any) -> GeoPoint | None:
+def _geo(value: Any, warnings: list[str]) -> GeoPoint | None:
     if not isinstance(value, dict):
         return None
     lat, lon = value.get("lat"), value.get("lon")
     if isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and not isinstance(lat, bool):
-        return GeoPoint(float(lat), float(lon))
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return GeoPoint(float(lat), float(lon))
+        warnings.append(f"locations.geoPoint: ({lat}, {lon}) is no WGS 84 position, left out")
     return None
 
 
@@ -854,19 +860,31 @@ def _references(
     references: list[Reference] = []
     for item in _objects(module.get("references")):
         pmid, citation = _text(item.get("pmid")), _prose(item.get("citation"), "references", warnings)
+        if pmid and not pubmed_id(pmid):  # it becomes the publication's PubMed IRI
+            warnings.append(f"references: PMID {quoted(pmid)} is no PubMed id, left out")
+            pmid = None
         if pmid or citation:
             references.append(Reference(pmid=pmid, citation=citation, type=_text(item.get("type")), doi=_doi(citation)))
     links = [
         Document(url=url, label=_text(item.get("label")), type="LINK")
         for item in _objects(module.get("seeAlsoLinks"))
-        if (url := _text(item.get("url")))
+        if (url := _web_address(item.get("url"), "seeAlsoLinks", warnings))
     ]
     links.extend(
         Document(url=url, label=_text(item.get("type")), type="AVAILABLE_IPD")
         for item in _objects(module.get("availIpds"))
-        if (url := _text(item.get("url")))
+        if (url := _web_address(item.get("url"), "availIpds", warnings))
     )
     return tuple(references), tuple(links)
+
+
+def _web_address(value: Any, where: str, warnings: list[str]) -> str | None:
+    """A link's address, which becomes the document's IRI: an address that is none is left out."""
+    text = _text(value)
+    url = web_address(text)
+    if text and url is None:
+        warnings.append(f"{where}: {quoted(text)} is no web address, left out")
+    return url
 
 
 def _doi(citation: str | None) -> str | None:
@@ -876,18 +894,19 @@ def _doi(citation: str | None) -> str | None:
     return match.group(1).rstrip(_DOI_TRAILING) if match else None
 
 
-def _large_documents(study: Mapping[str, Any], nct: str) -> tuple[Document, ...]:
+def _large_documents(study: Mapping[str, Any], nct: str, warnings: list[str]) -> tuple[Document, ...]:
     """Protocols, SAPs and consent forms uploaded to the registry, with their CDN address."""
     docs = _objects(_module(_module(study, "documentSection"), "largeDocumentModule").get("largeDocs"))
     return tuple(
         Document(
-            url=_LARGE_DOCS_URL.format(nct[-2:], nct, filename),
+            url=url,
             label=_text(doc.get("label")),
             type=_text(doc.get("typeAbbrev")),
             date=iso_date(_text(doc.get("date"))),
         )
         for doc in docs
         if (filename := _text(doc.get("filename")))
+        and (url := _web_address(_LARGE_DOCS_URL.format(nct[-2:], nct, filename), "largeDocs", warnings))
     )
 
 
@@ -897,8 +916,7 @@ def _mesh(value: Any) -> tuple[MeshTerm, ...]:
     for item in _objects(value):
         term = _text(item.get("term"))
         if term:
-            mesh_id = _text(item.get("id"))
-            found.append(MeshTerm(term, None if mesh_id is None or mesh_id.startswith("M") else mesh_id))
+            found.append(MeshTerm(term, mesh_id(_text(item.get("id")))))
     return tuple(found)
 
 

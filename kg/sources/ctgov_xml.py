@@ -68,8 +68,9 @@ from kg.model import (
 from kg.sources import register
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.criteria_text import split_criteria
-from kg.sources.vocab import age_limit, iso_date, phases
+from kg.sources.vocab import age_limit, iso_date, phases, pubmed_id, quoted, web_address
 from kg.sources.vocab import code as _vocab_code
+from kg.sources.vocab import nct_id as registry_id
 
 __all__ = [
     "parse_ctgov_xml",
@@ -288,14 +289,28 @@ def _study_root(raw: RawRecord) -> etree._Element:
     try:
         root = etree.fromstring(data, _xml_parser())
     except etree.XMLSyntaxError as error:
-        raise RecordError(f"not well-formed XML: {error}", source=raw.source, record=raw.record) from None
+        raise RecordError(f"not well-formed XML: {_one_line(error)}", source=raw.source, record=raw.record) from None
     except (ValueError, LookupError) as error:  # unknown encoding declarations and the like
-        raise RecordError(f"unreadable XML: {error}", source=raw.source, record=raw.record) from None
+        raise RecordError(f"unreadable XML: {_one_line(error)}", source=raw.source, record=raw.record) from None
     if _declares_entities(root.getroottree().docinfo.internalDTD):
         raise RecordError(DTD_MESSAGE, source=raw.source, record=raw.record)
     if root.tag != "clinical_study":
         raise RecordError(f"root element is <{root.tag}>, not <clinical_study>", source=raw.source, record=raw.record)
     return root
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _one_line(error: Exception) -> str:
+    """libxml2's message without the document excerpt it may quote: one line, no control characters."""
+    text = str(error)
+    where = re.search(r", line \d+, column \d+", text)
+    head = text.split("\n", 1)[0].rstrip(", ")
+    if where and where.group(0) not in head:
+        head += where.group(0)
+    head = _CONTROLS.sub(" ", head)
+    return head if len(head) <= 200 else head[:200] + "..."
 
 
 def _declares_entities(dtd: Any) -> bool:
@@ -309,6 +324,8 @@ def _parse_study(root: etree._Element) -> Parsed:
     nct_id = ids.text("nct_id")
     if not nct_id:
         raise RecordError("no <id_info><nct_id>")
+    if not registry_id(nct_id):  # it becomes the trial's IRI
+        raise RecordError(f"<nct_id> {quoted(nct_id)} is not an NCT id")
     warnings: list[str] = []
     interventions = _interventions(study.all("intervention"))
     design = _design(study)
@@ -349,7 +366,7 @@ def _parse_study(root: etree._Element) -> Parsed:
         responsible_party=_responsible_party(study.first("responsible_party")),
         officials=tuple(m for node in study.all("overall_official") if (m := _person(node, warnings))),
         sites=tuple(_site(location, warnings) for location in study.all("location")),
-        references=_references(study),
+        references=_references(study, warnings),
         documents=_documents(study, warnings),
         first_submitted=_date(study, "study_first_submitted", warnings) or _date(study, "firstreceived_date", warnings),
         first_posted=_study_date(study, "study_first_posted", warnings),
@@ -418,7 +435,7 @@ def _date(study: _Children, tag: str, warnings: list[str]) -> str | None:
         return None
     value = iso_date(text)
     if value is None:
-        warnings.append(f"{tag}: not a date: {text!r}")
+        warnings.append(f"{tag}: not a date: {quoted(text)}")
     return value
 
 
@@ -439,8 +456,11 @@ def _enrollment(node: etree._Element | None, warnings: list[str]) -> Enrollment 
         return None
     try:
         count = int(float(text))
-    except ValueError:
-        warnings.append(f"enrollment: not a number: {text!r}")
+    except (ValueError, OverflowError):  # "many", "1e400"
+        warnings.append(f"enrollment: not a number: {quoted(text)}")
+        return None
+    if count < 0:
+        warnings.append(f"enrollment: negative count {count} left out")
         return None
     return Enrollment(count, _date_type(node.get("type")))
 
@@ -643,12 +663,15 @@ def _site(location: etree._Element, warnings: list[str]) -> Site:
     )
 
 
-def _references(study: _Children) -> tuple[Reference, ...]:
+def _references(study: _Children, warnings: list[str]) -> tuple[Reference, ...]:
     found = []
     for tag, kind in (("reference", "BACKGROUND"), ("results_reference", "RESULT")):
         for node in study.all(tag):
             parts = _Children(node)
             pmid, citation = parts.text("PMID"), parts.text("citation")
+            if pmid and not pubmed_id(pmid):  # it becomes the publication's PubMed IRI
+                warnings.append(f"{tag}: PMID {quoted(pmid)} is no PubMed id, left out")
+                pmid = None
             if pmid or citation:
                 found.append(Reference(pmid=pmid, citation=citation, type=kind, doi=_doi(citation)))
     return tuple(found)
@@ -666,18 +689,27 @@ def _documents(study: _Children, warnings: list[str]) -> tuple[Document, ...]:
     found = []
     for node in study.all("link"):
         parts = _Children(node)
-        if url := parts.text("url"):
+        if url := _web_address(parts, "url", warnings):
             found.append(Document(url, parts.text("description"), "LINK"))
     for node in study.child("provided_document_section").all("provided_document"):
         parts = _Children(node)
-        if url := parts.text("document_url"):
+        if url := _web_address(parts, "document_url", warnings):
             date = _date(parts, "document_date", warnings)
             found.append(Document(url, parts.text("document_type"), _provided_kind(parts, url), date))
     for node in study.child("study_docs").all("study_doc"):
         parts = _Children(node)
-        if url := parts.text("doc_url"):
+        if url := _web_address(parts, "doc_url", warnings):
             found.append(Document(url, parts.text("doc_type"), "AVAILABLE_IPD"))
     return tuple(found)
+
+
+def _web_address(parts: _Children, tag: str, warnings: list[str]) -> str | None:
+    """A document's address, which becomes its IRI: an address that is none is left out."""
+    text = parts.text(tag)
+    url = web_address(text)
+    if text and url is None:
+        warnings.append(f"{tag}: {quoted(text)} is no web address, left out")
+    return url
 
 
 def _provided_kind(parts: _Children, url: str) -> str | None:

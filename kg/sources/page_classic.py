@@ -45,7 +45,7 @@ from kg.sources.vocab import age_limit, code, iso_date, phases
 
 FORMAT = "page-classic"
 
-_IDENTIFIER = re.compile(r"ClinicalTrials\.gov Identifier:\s*\|?\s*(NCT\d{8})")
+_IDENTIFIER = re.compile(r"ClinicalTrials\.gov Identifier:\s*\|?\s*(NCT[0-9]{8})")  # ASCII: the id makes the IRI
 # "Label : | value |" or "Label: | value |" on one line.
 _ROW = re.compile(r"^([^|]+?)\s*:\s*\|\s*(.*?)\s*\|?\s*$")
 _INLINE = re.compile(r"^(First Posted|Last Update Posted|Recruitment Status)\s*:\s*(\S.*)$")

@@ -70,13 +70,13 @@ _EXPECTED = ("Basic Information", "Conditions", "Study Design", "Study Groups", 
 _ELIGIBILITY_LABELS = frozenset(
     {"Minimum Eligible Age", "Maximum Eligible Age", "Eligible Sex", "Accepts Healthy Volunteers"}
 )
-_NCT_LINE = re.compile(r"^NCT ID:\s*(NCT\d{8})\s*$", re.MULTILINE)
+_NCT_LINE = re.compile(r"^NCT ID:\s*(NCT[0-9]{8})\s*$", re.MULTILINE)  # ASCII: the id makes the IRI
 _LAST_UPDATED = re.compile(r"^Last Updated:\s*(\S.*?)\s*$", re.MULTILINE)
 _GROUP_TYPE = re.compile(r"^Group Type\s+(\S+)$")
 _INTERVENTION_TYPE = re.compile(r"^Intervention Type\s+(\S+)$")
 _ROLE = re.compile(r"^Role:\s*(\S+)$")
 _SPONSOR_ROLE = re.compile(r"^Sponsor Role\s+(\S+)$", re.IGNORECASE)
-_PMID = re.compile(r"^PMID:\s*(\d+)")
+_PMID = re.compile(r"^PMID:\s*([0-9]+)")
 _REFERENCE_TYPE = re.compile(r"^Reference Type\s+(\S+)$")
 _DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/\S+?)\.?(?:\s|$)", re.IGNORECASE)
 _ENROLLMENT = re.compile(r"^(\d[\d,]*)")

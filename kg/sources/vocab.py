@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import calendar
+import math
 import re
 
 _NON_CODE = re.compile(r"[^A-Z0-9]+")
@@ -94,14 +96,16 @@ _MONTHS = {
     )
 }
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
-_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
-_TEXT_DATE = re.compile(r"^([A-Za-z]+)\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})$")
+# ASCII digits only: \d also matches other scripts' digits ("٢٠١١"), which no xsd:date holds.
+_ISO = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2}))?(?:-([0-9]{1,2}))?$")
+_TEXT_DATE = re.compile(r"^([A-Za-z]+)\.?\s+(?:([0-9]{1,2}),?\s+)?([0-9]{4})$")
 
 
 def iso_date(text: str | None) -> str | None:
     """An ISO date of the precision stated: ``January 2011`` -> ``2011-01``.
 
-    Returns None when the text is no date, so callers can warn rather than guess.
+    Returns None when the text is no date (``2011-13``, ``February 30, 2011`` included),
+    so callers can warn rather than guess.
     """
     if not text:
         return None
@@ -109,19 +113,27 @@ def iso_date(text: str | None) -> str | None:
     match = _ISO.match(value)
     if match:
         year, month, day = match.groups()
-        parts = [year] + [f"{int(p):02d}" for p in (month, day) if p]
-        return "-".join(parts)
+        return _checked_date(int(year), int(month) if month else None, int(day) if day else None)
     match = _TEXT_DATE.match(value)
     if match:
         month_name, day, year = match.groups()
         month = _MONTHS.get(month_name.lower())
         if month is None:
             return None
-        return f"{year}-{month:02d}-{int(day):02d}" if day else f"{year}-{month:02d}"
+        return _checked_date(int(year), month, int(day) if day else None)
     return None
 
 
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
+def _checked_date(year: int, month: int | None, day: int | None) -> str | None:
+    """``YYYY[-MM[-DD]]`` when it is a real calendar date (xsd:date/gYearMonth/gYear), else None."""
+    if year < 1 or (month is not None and not 1 <= month <= 12):
+        return None
+    if day is not None and (month is None or not 1 <= day <= calendar.monthrange(year, month)[1]):
+        return None
+    return f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if day else "")
+
+
+_AGE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)")
 
 
 def age_limit(text: str | None) -> tuple[float, str] | None:
@@ -131,7 +143,72 @@ def age_limit(text: str | None) -> tuple[float, str] | None:
     match = _AGE.match(text)
     if not match:
         return None
+    value = float(match.group(1))
+    if not math.isfinite(value):  # 400 digits are no age (and "inf" no xsd:decimal)
+        return None
     unit = match.group(2).capitalize()
     if not unit.endswith("s"):
         unit += "s"
-    return float(match.group(1)), unit
+    return value, unit
+
+
+def quoted(text: str, limit: int = 80) -> str:
+    """A value quoted for a message, cut short: a warning must not carry a 100 kB field."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# Identifiers that become IRIs: a value that is not one cannot be trusted in an IRI.
+_NCT_ID = re.compile(r"NCT[0-9]{8}")
+_PMID = re.compile(r"[0-9]{1,10}")
+# Letter + digits; "M..." ids in API v2 browse modules are browse leaves, no MeSH ids.
+_MESH_ID = re.compile(r"[A-LN-Z][0-9]{1,12}")
+
+
+def nct_id(text: str | None) -> str | None:
+    """A registry id ``NCT`` + 8 digits, or None."""
+    return text if text is not None and _NCT_ID.fullmatch(text) else None
+
+
+def pubmed_id(text: str | None) -> str | None:
+    """A PMID (digits), or None."""
+    return text if text is not None and _PMID.fullmatch(text) else None
+
+
+def mesh_id(text: str | None) -> str | None:
+    """A MeSH unique id (``D003920``, ``D000003920``, ``C000657245``), or None (``M3464``, ``D00%``)."""
+    return text if text is not None and _MESH_ID.fullmatch(text) else None
+
+
+# RFC 3987 IRIs, scheme http/https/ftp. The characters an IRI may not hold but the emitter
+# percent-encodes (kg.rdf.terms.iri: C0 controls, space, <>"{}|^`\ and DEL) are allowed
+# here; what remains must be valid, or Oxigraph refuses the whole chunk of N-Quads.
+_ESCAPED_BY_EMITTER = '\x00-\x20<>"{}|^`\\\\\x7f'  # (a regex class: the backslash is escaped)
+_UCSCHAR = (
+    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef\U00010000-\U0001fffd\U00020000-\U0002fffd"
+    "\U00030000-\U0003fffd\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
+    "\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd\U000a0000-\U000afffd"
+    "\U000b0000-\U000bfffd\U000c0000-\U000cfffd\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+)
+_IPRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+_CHAR = f"A-Za-z0-9\\-._~!$&'()*+,;={_UCSCHAR}{_ESCAPED_BY_EMITTER}"
+_PCT = "%[0-9A-Fa-f]{2}"
+_WEB_ADDRESS = re.compile(
+    rf"(?:https?|ftp)://(?:(?:[{_CHAR}:]|{_PCT})*@)?(?:[{_CHAR}]|{_PCT})*(?::[0-9]*)?"  # [user@]host[:port]
+    rf"(?:/(?:[{_CHAR}:@]|{_PCT})*)*"  # path
+    rf"(?:\?(?:[{_CHAR}:@/?{_IPRIVATE}]|{_PCT})*)?"  # query
+    rf"(?:#(?:[{_CHAR}:@/?]|{_PCT})*)?",  # fragment
+    re.IGNORECASE,
+)
+
+
+def web_address(text: str | None) -> str | None:
+    """A document's http(s)/ftp address that is a valid IRI once the emitter escapes it, or None.
+
+    Example:
+        >>> web_address("https://example.org/a b"), web_address("www.example.org"), web_address("http://x/%zz")
+        ('https://example.org/a b', None, None)
+    """
+    if not text:
+        return None
+    value = text.strip()
+    return value if _WEB_ADDRESS.fullmatch(value) else None

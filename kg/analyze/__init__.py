@@ -1,0 +1,1 @@
+"""Network analyses of the knowledge graph (placeholder while developing)."""

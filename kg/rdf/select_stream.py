@@ -1,0 +1,37 @@
+"""SELECT results as a stream of plain-string rows, for passes over a whole store.
+
+``Store.select`` returns a materialised table, which is right for canned queries and wrong
+for a resolution pass that reads every role, site and criterion concept of a registry-sized
+store. This reads rows lazily when the backend can (a store's own ``iter_select``, or the
+embedded Oxigraph store's iterator) and falls back to the table otherwise.
+
+Example:
+    >>> from kg.store import open_store
+    >>> store = open_store(None)
+    >>> store.load_nquads(b'<urn:s> <urn:p> "o" <urn:g> .\\n')
+    >>> list(iter_select(store, "SELECT ?s ?o WHERE { ?s ?p ?o }"))
+    [('urn:s', 'o')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kg.store.base import Store
+
+
+def iter_select(store: Store, sparql: str) -> Iterator[tuple[str | None, ...]]:
+    """Rows of a SELECT over the union of graphs, each value a plain string (None if unbound)."""
+    own = getattr(store, "iter_select", None)
+    if own is not None:
+        yield from own(sparql)
+        return
+    native: Any = getattr(store, "_store", None)
+    if native is not None and hasattr(native, "query"):
+        solutions = native.query(sparql, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        for solution in solutions:
+            yield tuple(None if (term := solution[name]) is None else term.value for name in names)
+        return
+    yield from store.select(sparql).values()

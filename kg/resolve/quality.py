@@ -1,0 +1,127 @@
+"""Data-quality checks on one trial record: what its fields say against each other.
+
+A registration can contradict itself: NCT01374854's inclusion criteria say "age 18 to 65
+years" while its structured maximum age is 40 years; a start date can follow the completion
+date; a trial can be "completed" with zero participants. Each check here reads one record
+(dates compared at the precision both state, ages in years) and returns findings, which the
+build emits into the record's graph so that they are replaced with the record.
+
+Example:
+    >>> from kg.model import AgeLimit, Criterion, Eligibility, Trial
+    >>> trial = Trial(nct_id="NCT1", eligibility=Eligibility(
+    ...     criteria=(Criterion("Male and female patients age 18 to 65 years of age.", "INCLUSION"),),
+    ...     minimum_age=AgeLimit(18, "Years"), maximum_age=AgeLimit(40, "Years")))
+    >>> [(f.code, f.stated, f.structured) for f in find_issues(trial)]
+    [('age-maximum-contradiction', '65 years', '40 Years')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kg.model import AgeLimit, StudyDate, Trial
+from kg.resolve.constraints import parse_constraints
+
+_AGE_HINT = re.compile(r"\b(?:age[ds]?|years?|old)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    severity: str  # error | warning
+    message: str
+    stated: str | None = None
+    structured: str | None = None
+
+
+def _date(value: StudyDate | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.date if isinstance(value, StudyDate) else value
+
+
+def _after(a: str, b: str) -> bool:
+    """``a`` strictly later than ``b`` at the precision both state ("2011-01" vs "2010-12-31")."""
+    n = min(len(a), len(b))
+    return a[:n] > b[:n]
+
+
+def _limit(limit: AgeLimit) -> str:
+    return f"{limit.value:g} {limit.unit}"
+
+
+def _age_findings(trial: Trial) -> list[Finding]:
+    eligibility = trial.eligibility
+    lowest: tuple[float, str] | None = None
+    highest: tuple[float, str] | None = None
+    for criterion in eligibility.criteria:
+        if not _AGE_HINT.search(criterion.text):
+            continue
+        for constraint in parse_constraints(criterion.text):
+            if constraint.variable != "age" or constraint.normalized_value is None:
+                continue
+            value = constraint.normalized_value
+            upper = constraint.comparator in ("<", "<=")
+            if criterion.kind == "EXCLUSION":
+                upper = not upper  # excluding "age > 70" bounds age from above
+            elif criterion.kind != "INCLUSION":
+                continue
+            if upper and (highest is None or value < highest[0]):
+                highest = (value, criterion.text)
+            if not upper and (lowest is None or value > lowest[0]):
+                lowest = (value, criterion.text)
+    out: list[Finding] = []
+    for bound, limit, code, word in ((highest, eligibility.maximum_age, "age-maximum-contradiction", "maximum"),
+                                     (lowest, eligibility.minimum_age, "age-minimum-contradiction", "minimum")):
+        if bound is None or limit is None or abs(bound[0] - limit.years) < 1:
+            continue
+        out.append(Finding(code, "error", f"The criteria text gives a {word} age of {bound[0]:g} years "
+                                          f"(\"{bound[1]}\") but the structured {word} age is {_limit(limit)}.",
+                           f"{bound[0]:g} years", _limit(limit)))
+    if eligibility.minimum_age and eligibility.maximum_age and (
+            eligibility.minimum_age.years > eligibility.maximum_age.years):
+        out.append(Finding("age-limits-inverted", "error",
+                           f"The minimum age ({_limit(eligibility.minimum_age)}) is above the maximum age "
+                           f"({_limit(eligibility.maximum_age)}).", None,
+                           f"{_limit(eligibility.minimum_age)} - {_limit(eligibility.maximum_age)}"))
+    return out
+
+
+_ORDER = (
+    ("start_date", "primary_completion_date", "start-after-primary-completion", "start date",
+     "primary completion date"),
+    ("start_date", "completion_date", "start-after-completion", "start date", "completion date"),
+    ("primary_completion_date", "completion_date", "primary-completion-after-completion", "primary completion date",
+     "completion date"),
+    ("first_submitted", "first_posted", "submitted-after-first-posted", "first submission date", "first posted date"),
+    ("first_posted", "last_update_posted", "first-posted-after-last-update", "first posted date",
+     "last update posted date"),
+)
+
+
+def _date_findings(trial: Trial) -> list[Finding]:
+    out: list[Finding] = []
+    for earlier, later, code, earlier_name, later_name in _ORDER:
+        a, b = _date(getattr(trial, earlier)), _date(getattr(trial, later))
+        if a and b and _after(a, b):
+            out.append(Finding(code, "error", f"The {earlier_name} ({a}) is after the {later_name} ({b}).",
+                               None, f"{a} > {b}"))
+    updated = _date(trial.last_update_submitted) or _date(trial.last_update_posted)
+    for field_name, label in (("start_date", "start date"), ("primary_completion_date", "primary completion date"),
+                              ("completion_date", "completion date")):
+        value = getattr(trial, field_name)
+        if updated and value is not None and value.type == "ACTUAL" and _after(value.date, updated):
+            out.append(Finding(f"actual-{field_name.replace('_', '-')}-after-update", "warning",
+                               f"The actual {label} ({value.date}) is after the record's last update ({updated}).",
+                               None, f"{value.date} > {updated}"))
+    return out
+
+
+def find_issues(trial: Trial) -> list[Finding]:
+    """Every data-quality finding about one trial record, in a fixed order."""
+    out = _age_findings(trial) + _date_findings(trial)
+    if trial.overall_status == "COMPLETED" and trial.enrollment is not None and trial.enrollment.count == 0:
+        out.append(Finding("zero-enrollment-completed", "warning",
+                           "The trial is completed but its enrollment is 0.", None, "0"))
+    return out

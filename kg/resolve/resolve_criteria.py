@@ -1,0 +1,81 @@
+"""Criterion concepts: near-duplicate wordings clustered into the concepts trials share.
+
+Each distinct normalised wording is a concept node already (the record graphs share it);
+this stage joins concepts that :func:`kg.resolve.criteria_match.match_criteria` says state
+the same requirement. Candidates come from prefix filtering: a concept's words are ranked
+rarest first and only its first few index it, so two concepts meet only if they share a
+rare word (two wordings with at least half their words in common always do). A cluster's
+canonical concept is its smallest IRI, so a later merge always keeps one of the old IRIs.
+
+Example:
+    >>> result = resolve_criteria([("c:1", "baseline hemoglobin below normal"), ("c:2", "baseline hgb below normal"),
+    ...                            ("c:3", "age > 18 years"), ("c:4", "age >= 18 years")])
+    >>> result.canonical["c:2"], result.canonical["c:4"]
+    ('c:1', 'c:4')
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kg.resolve.cluster import Edge, candidate_pairs, cluster
+from kg.resolve.criteria_match import CriterionForm, blocking_tokens, criterion_form, match_criteria
+
+MAX_BLOCK = 500
+MIN_OVERLAP = 0.5
+
+
+@dataclass
+class CriteriaResolution:
+    canonical: dict[str, str] = field(default_factory=dict)
+    confidence: dict[str, float] = field(default_factory=dict)
+    evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
+
+    @property
+    def merged(self) -> int:
+        return sum(1 for concept, canonical in self.canonical.items() if concept != canonical)
+
+
+def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
+    """Cluster criterion concepts given as (IRI, normalised text), sorted by IRI."""
+    iris = [iri for iri, _ in concepts]
+    forms = [criterion_form(text, normalized=True) for _, text in concepts]
+    token_sets = [blocking_tokens(form) for form in forms]
+    df: Counter[str] = Counter(t for tokens in token_sets for t in tokens)
+    keys: dict[int, list[str]] = {}
+    for index, tokens in enumerate(token_sets):
+        ranked = sorted(tokens, key=lambda t: (df[t], t))
+        keys[index] = ranked[:len(ranked) - math.ceil(MIN_OVERLAP * len(ranked)) + 1]
+    edges: list[Edge] = []
+    for a, b in candidate_pairs(keys, MAX_BLOCK):
+        small, large = sorted((len(token_sets[a]), len(token_sets[b])))
+        if small < MIN_OVERLAP * large:
+            continue
+        score = match_criteria(forms[a], forms[b])
+        if score:
+            edges.append(Edge(score, a, b, _evidence(forms[a], forms[b])))
+
+    def compatible(left: list[int], right: list[int]) -> bool:
+        return match_criteria(forms[min(left)], forms[min(right)]) > 0
+
+    uf, used = cluster(len(iris), edges, compatible)
+    result = CriteriaResolution()
+    for members in uf.groups().values():
+        canonical = iris[min(members)]
+        for member in members:
+            result.canonical[iris[member]] = canonical
+        result.confidence[canonical] = 1.0
+    for edge in used:
+        root = result.canonical[iris[edge.a]]
+        result.confidence[root] = min(result.confidence[root], edge.score)
+        result.evidence.append((iris[edge.a], iris[edge.b], edge.score, edge.evidence))
+    return result
+
+
+def _evidence(a: CriterionForm, b: CriterionForm) -> tuple[str, ...]:
+    out = ["same constraints" if a.constraints else "same numbers"]
+    if a.word_set != b.word_set:
+        out.append("wording differs by spelling, abbreviation or filler")
+    return tuple(out)

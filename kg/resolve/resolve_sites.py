@@ -1,0 +1,222 @@
+"""Sites: one facility in one city, however the trials that run there spell it.
+
+Candidates meet only inside one country and city (city spellings folded: "St. Louis" and
+"Saint Louis", "Zhenzhou" and "Zhengzhou") and only when their names share a distinctive
+word; :func:`kg.resolve.places.facility_score` decides. Two guards keep precision:
+
+* anonymised facilities ("Local Institution", "Investigational Site Number 840042") never
+  merge: each trial's mention becomes its own site, even at the same surface key;
+* two differently named locations one trial lists separately are two sites, so no chain of
+  matches may put them in one cluster.
+
+A resolved site is linked to the organisation that runs it when a sponsor, collaborator or
+investigator affiliation of one of its trials names the same institution (the seed pages'
+"Fuzhou General Hospital" is sponsor, affiliation and facility at once).
+
+Example:
+    >>> from kg.resolve.mentions import SiteMention
+    >>> m = [SiteMention("t:1", "NCT1", "s:1", "Fuzhou General Hospital", "Fuzhou", None, "China", None, None),
+    ...      SiteMention("t:2", "NCT2", "s:2", "Fuzhou General Hospital, Xiamen Univ", "Fuzhou", None, "China",
+    ...                  None, None)]
+    >>> resolve_sites(m).trial_site[("t:2", "s:2")]
+    's:1'
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from kg.resolve.cluster import Edge, UnionFind, candidate_pairs, cluster
+from kg.resolve.mentions import SiteMention
+from kg.resolve.places import (
+    NameTokens,
+    city_key,
+    contains_facility,
+    distinctive_tokens,
+    facility_score,
+    facility_tokens,
+    is_anonymous_facility,
+    place_words,
+)
+
+MAX_BLOCK = 400
+_NEAR_KM = 2.0
+
+
+@dataclass
+class SiteResolution:
+    trial_site: dict[tuple[str, str], str] = field(default_factory=dict)  # (trial IRI, surface) -> canonical
+    canonical: dict[str, str] = field(default_factory=dict)  # named surface site -> canonical
+    anonymous: dict[str, tuple[str, SiteMention]] = field(default_factory=dict)  # canonical -> (surface, mention)
+    confidence: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, SiteMention] = field(default_factory=dict)  # canonical -> a mention to describe it
+    evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
+    places: dict[str, frozenset[str]] = field(default_factory=dict)  # surface -> city/state/country words
+    tokens: dict[str, NameTokens] = field(default_factory=dict)  # surface -> facility tokens
+
+    @property
+    def merged(self) -> int:
+        return sum(1 for surface, canonical in self.canonical.items() if surface != canonical)
+
+
+@dataclass(frozen=True, slots=True)
+class _Site:
+    iri: str
+    tokens: NameTokens
+    city: str
+    state: str
+    country: str
+    places: frozenset[str]
+    region: frozenset[str]
+    lat: float | None
+    lon: float | None
+
+
+def _city_classes(cities: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Spelling variants of one city in one country, mapped to one key ("zhenzhou" -> "zhengzhou").
+
+    Variants must share the first letter and be long enough for a typo to be a typo; the
+    comparison runs in C (rapidfuzz ``cdist``) per country and first letter.
+    """
+    by_letter: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for country, city in sorted(cities):
+        if len(city) >= 7:
+            by_letter[(country, city[0])].append(city)
+    out: dict[tuple[str, str], str] = {}
+    for (country, _), group in by_letter.items():
+        uf = UnionFind(len(group))
+        if len(group) > 1:
+            scores = process.cdist(group, group, scorer=fuzz.ratio, score_cutoff=88, workers=1)
+            for i, j in zip(*scores.nonzero(), strict=True):
+                if i < j:
+                    uf.union(int(i), int(j))
+        for members in uf.groups().values():
+            name = min(group[m] for m in members)
+            for member in members:
+                out[(country, group[member])] = name
+    return out
+
+
+def _km(a: _Site, b: _Site) -> float:
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+        return math.inf
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return 6371.0 * math.hypot(dlat, dlon)
+
+
+def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
+    """Cluster the named surface sites; give each anonymised (trial, site) pair its own site."""
+    result = SiteResolution()
+    trials: dict[str, set[str]] = defaultdict(set)
+    first: dict[str, SiteMention] = {}
+    for mention in mentions:
+        trials[mention.site].add(mention.trial_iri)
+        first.setdefault(mention.site, mention)
+    named: list[_Site] = []
+    for iri, mention in sorted(first.items()):
+        places = place_words(mention.city, mention.state, mention.country)
+        result.places[iri] = places
+        result.tokens[iri] = facility_tokens(mention.facility)
+        if is_anonymous_facility(mention.facility):
+            continue
+        named.append(_Site(iri, result.tokens[iri], city_key(mention.city), city_key(mention.state),
+                           city_key(mention.country), places, place_words(mention.state, mention.country),
+                           mention.lat, mention.lon))
+    cities = _city_classes({(s.country, s.city) for s in named if s.city})
+    df: Counter[str] = Counter()
+    distinctive = [distinctive_tokens(s.tokens, s.places) for s in named]
+    for words in distinctive:
+        df.update(words)
+    keys: dict[int, set[str]] = {}
+    for index, site in enumerate(named):
+        place = f"{site.country}|{cities.get((site.country, site.city), site.city)}"
+        rare = sorted(distinctive[index], key=lambda t: (df[t], t))[:3]
+        keys[index] = {f"{place}|{word}" for word in rare} | {f"{place}|{word[:4]}*" for word in rare}
+        if site.lat is not None and site.lon is not None:
+            keys[index].add(f"geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}")
+    edges: list[Edge] = []
+    for a, b in candidate_pairs(keys, MAX_BLOCK):
+        edge = _site_edge(named[a], named[b], a, b, cities)
+        if edge is not None:
+            edges.append(edge)
+
+    def compatible(left: list[int], right: list[int]) -> bool:
+        seen = set().union(*(trials[named[i].iri] for i in left))
+        return not any(trials[named[j].iri] & seen for j in right)
+
+    uf, used = cluster(len(named), edges, compatible)
+    for members in uf.groups().values():
+        best = min(members, key=lambda m: (-len(trials[named[m].iri]), len(named[m].tokens.tokens), named[m].iri))
+        canonical = named[best].iri
+        for member in members:
+            result.canonical[named[member].iri] = canonical
+        result.confidence[canonical] = 1.0
+        result.labels[canonical] = first[canonical]
+    for edge in used:
+        root = result.canonical[named[edge.a].iri]
+        result.confidence[root] = min(result.confidence[root], edge.score)
+        result.evidence.append((named[edge.a].iri, named[edge.b].iri, edge.score, edge.evidence))
+    for mention in mentions:
+        key = (mention.trial_iri, mention.site)
+        if mention.site in result.canonical:
+            result.trial_site[key] = result.canonical[mention.site]
+        else:
+            canonical = f"{mention.site}/{mention.trial}"
+            result.trial_site[key] = canonical
+            result.anonymous[canonical] = (mention.site, mention)
+            result.confidence[canonical] = 1.0
+            result.labels[canonical] = mention
+    return result
+
+
+def _site_edge(a: _Site, b: _Site, ia: int, ib: int, cities: dict[tuple[str, str], str]) -> Edge | None:
+    if a.country != b.country:
+        return None
+    same_city = cities.get((a.country, a.city), a.city) == cities.get((b.country, b.city), b.city)
+    near = _km(a, b) <= _NEAR_KM
+    if not (same_city or (near and a.tokens.key == b.tokens.key)):
+        return None
+    if a.state and b.state and a.state != b.state:
+        return None
+    score = facility_score(a.tokens, b.tokens, a.places | b.places, a.region | b.region)
+    if not score:
+        return None
+    evidence = ["same city" if same_city else "within 2 km",
+                {1.0: "same name", 0.9: "near-identical name"}.get(score, "one name contains the other")]
+    return Edge(score, ia, ib, tuple(evidence))
+
+
+def site_organizations(sites: SiteResolution, site_trials: dict[str, set[str]], trial_orgs: dict[str, set[str]],
+                       org_tokens: dict[str, NameTokens]) -> dict[str, str]:
+    """Canonical site -> surface organisation that runs it, when a trial's organisation names it.
+
+    Only organisations that share a distinctive word with the facility are compared (an
+    index, not every organisation of every trial at the site: one trial can list a
+    thousand sites and as many affiliations).
+    """
+    index: dict[str, set[str]] = defaultdict(set)
+    for org, tokens in org_tokens.items():
+        for word in distinctive_tokens(tokens, frozenset()):
+            index[word].add(org)
+    out: dict[str, tuple[float, str]] = {}
+    for surface, canonical in sorted(sites.canonical.items()):
+        facility = sites.tokens[surface]
+        places = sites.places[surface]
+        words = sorted(distinctive_tokens(facility, places), key=lambda w: (len(index.get(w, ())), w))[:2]
+        near = set().union(*(index.get(w, set()) for w in words))
+        if not near:
+            continue
+        related = set().union(*(trial_orgs.get(t, set()) for t in site_trials.get(surface, ())))
+        for org in sorted(near & related):
+            tokens = org_tokens[org]
+            score = 1.0 if tokens.tokens == facility.tokens else (
+                0.8 if contains_facility(tokens, facility, places) or contains_facility(facility, tokens, places)
+                else 0.0)
+            if score and (canonical not in out or (-score, org) < (-out[canonical][0], out[canonical][1])):
+                out[canonical] = (score, org)
+    return {site: org for site, (_, org) in out.items()}

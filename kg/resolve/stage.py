@@ -1,0 +1,228 @@
+"""The resolution stage: one linear pass over a built store, writing the resolution graph.
+
+After the record graphs are loaded, ``resolve(store)`` reads the mentions (roles, sponsors,
+affiliations, sites, criterion concepts) with streamed SPARQL, resolves organisations, then
+sites (which need organisations to name who runs them), then persons (whose evidence is
+resolved affiliations, sites and sponsors), then criteria, and replaces the resolution
+graph. Each resolver blocks before it compares, so the pass grows linearly with the store.
+
+Re-running is safe and deterministic: the same store gives the same graph (byte for byte
+with ``SOURCE_DATE_EPOCH``). IRIs an earlier run published stay resolvable: a canonical
+entity is always one of its surface nodes, which link to it with owl:sameAs, and an IRI the
+previous graph used as a canonical that is no longer one gets an owl:sameAs to the entity
+its mentions now belong to.
+
+Example:
+    >>> from kg import build, open_store
+    >>> store = open_store(None)
+    >>> _ = build(["examples"], store)
+    >>> report = resolve(store)
+    >>> report.persons.entities, report.persons.mentions
+    (1, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+
+from kg.rdf import iris
+from kg.rdf.emit_resolution import ResolutionWriter
+from kg.rdf.namespaces import ONTOLOGY, OWL, RESOLUTION_GRAPH
+from kg.rdf.provenance import extraction_time
+from kg.rdf.select_stream import iter_select
+from kg.resolve.mentions import (
+    read_affiliations,
+    read_concepts,
+    read_organizations,
+    read_roles,
+    read_sites,
+    read_sponsors,
+)
+from kg.resolve.resolve_criteria import resolve_criteria
+from kg.resolve.resolve_orgs import resolve_organizations
+from kg.resolve.resolve_persons import PersonContext, resolve_persons
+from kg.resolve.resolve_sites import resolve_sites, site_organizations
+from kg.store.base import Store
+
+CHUNK_LINES = 200_000
+
+
+@dataclass
+class KindReport:
+    mentions: int = 0
+    entities: int = 0
+    merged: int = 0  # mentions that resolved to an entity other than their own node
+    seconds: float = 0.0
+
+
+@dataclass
+class ResolutionReport:
+    organizations: KindReport = field(default_factory=KindReport)
+    sites: KindReport = field(default_factory=KindReport)
+    persons: KindReport = field(default_factory=KindReport)
+    criteria: KindReport = field(default_factory=KindReport)
+    anonymous_sites: int = 0
+    junk_person_mentions: int = 0
+    retired_iris: int = 0
+    quads: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class _Output:
+    """Streams the writer's lines into the store in bounded chunks."""
+
+    def __init__(self, store: Store, writer: ResolutionWriter) -> None:
+        self.store, self.writer, self.quads = store, writer, 0
+
+    def flush(self, force: bool = False) -> None:
+        if force or len(self.writer.lines) >= CHUNK_LINES:
+            self.quads += len(self.writer.lines)
+            self.store.load_nquads(self.writer.take())
+
+
+_PREVIOUS = f"""PREFIX tkg: <{ONTOLOGY}>
+SELECT ?m ?c WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{
+  {{ ?m tkg:resolvedAs ?c }} UNION {{ ?m tkg:resolvedAgent ?c }} }} }}"""
+_PREVIOUS_RETIRED = f"""SELECT ?old ?target WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?old <{OWL}sameAs> ?target }} }}"""
+
+
+def _previous(store: Store) -> dict[str, set[str]]:
+    """IRIs the previous resolution graph published as canonical, with their mentions."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for mention, canonical in iter_select(store, _PREVIOUS):
+        if mention and canonical:
+            members[canonical].add(mention)
+    for old, target in iter_select(store, _PREVIOUS_RETIRED):
+        if old and target and old not in members:
+            members[old] |= members.get(target, set())
+    return members
+
+
+def resolve(store: Store) -> ResolutionReport:
+    """Resolve organisations, sites, persons and criteria in ``store``; replace its resolution graph."""
+    started = time.perf_counter()
+    report = ResolutionReport()
+    previous = _previous(store)
+    writer = ResolutionWriter(extraction_time())
+    out = _Output(store, writer)
+    store.remove_graphs([RESOLUTION_GRAPH])
+    writer.header()
+    new_of: dict[str, str] = {}  # mention -> canonical, for the previous graph's IRIs
+
+    # Organisations: sponsors, collaborators, affiliations.
+    clock = time.perf_counter()
+    names = read_organizations(store)
+    sponsors = read_sponsors(store)
+    affiliations = read_affiliations(store)
+    usage = Counter(org for orgs in sponsors.values() for org in orgs)
+    usage.update(affiliations.values())
+    orgs = resolve_organizations(names, usage)
+    for surface, canonical in orgs.canonical.items():
+        writer.canonical(surface, canonical)
+        new_of[surface] = canonical
+    for canonical, value in orgs.confidence.items():
+        writer.organization(canonical, orgs.names[canonical], value)
+    for a, b, score, reasons in orgs.evidence:
+        writer.evidence("organization", orgs.canonical[a], a, b, score, reasons)
+    report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock)
+    out.flush()
+
+    # Sites, and the organisations that run them.
+    clock = time.perf_counter()
+    mentions = read_sites(store)
+    sites = resolve_sites(mentions)
+    for (trial, _surface), canonical in sorted(sites.trial_site.items()):
+        writer.trial_site(trial, canonical)
+    for surface, canonical in sorted(sites.canonical.items()):
+        writer.canonical(surface, canonical)
+        new_of[surface] = canonical
+    members: dict[str, list[str]] = defaultdict(list)
+    for surface, canonical in sorted(sites.canonical.items()):
+        members[canonical].append(surface)
+    for canonical, surfaces in members.items():
+        label = sites.labels[canonical]
+        writer.site(canonical, surfaces, sites.confidence[canonical], label.facility, label.city, label.country)
+    for canonical, (surface, mention) in sorted(sites.anonymous.items()):
+        writer.anonymous_site(canonical, surface, mention.facility, mention.city, mention.country)
+    for a, b, score, reasons in sites.evidence:
+        writer.evidence("site", sites.canonical[a], a, b, score, reasons)
+    roles = read_roles(store)
+    site_trials: dict[str, set[str]] = defaultdict(set)
+    for mention in mentions:
+        site_trials[mention.site].add(mention.trial_iri)
+    trial_orgs: dict[str, set[str]] = defaultdict(set)
+    for nct, orgs_of_trial in sponsors.items():
+        trial_orgs[iris.trial(nct)] |= orgs_of_trial
+    for role in roles:
+        if role.role in affiliations:
+            trial_orgs[iris.trial(role.trial)].add(affiliations[role.role])
+    for site, org in sorted(site_organizations(sites, site_trials, trial_orgs, orgs.tokens).items()):
+        writer.site_organization(site, orgs.canonical.get(org, org))
+    report.sites = KindReport(len(mentions), len(members) + len(sites.anonymous), sites.merged,
+                              time.perf_counter() - clock)
+    report.anonymous_sites = len(sites.anonymous)
+    out.flush()
+
+    # Persons.
+    clock = time.perf_counter()
+    canonical_sponsors = {nct: {orgs.canonical.get(o, o) for o in found} for nct, found in sponsors.items()}
+    context = PersonContext(
+        affiliation_org={r: orgs.canonical.get(o, o) for r, o in affiliations.items()},
+        role_site={r.role: sites.trial_site.get((iris.trial(r.trial), r.site), r.site) for r in roles if r.site},
+        trial_sponsors=canonical_sponsors,
+        sponsor_trials=Counter(o for found in canonical_sponsors.values() for o in found),
+    )
+    people = resolve_persons(roles, context)
+    for person in sorted(people.people.values(), key=lambda p: p.iri):
+        writer.person(person.iri, person.label, " ".join(person.given), person.family, person.confidence,
+                      person.roles)
+    for surface, canonical in sorted(people.same_as.items()):
+        writer.same_as(surface, canonical)
+    for a, b, score, reasons in people.evidence:
+        writer.evidence("person", people.role_person[a], a, b, score, reasons)
+    new_of.update(people.role_person)
+    report.persons = KindReport(len(roles), len(people.people), len(roles) - people.junk - len(people.people),
+                                time.perf_counter() - clock)
+    report.junk_person_mentions = people.junk
+    out.flush()
+
+    # Criterion concepts.
+    clock = time.perf_counter()
+    concepts = read_concepts(store)
+    criteria = resolve_criteria(concepts)
+    for concept, canonical in criteria.canonical.items():
+        writer.canonical(concept, canonical)
+        new_of[concept] = canonical
+    for canonical, value in criteria.confidence.items():
+        if value < 1.0:
+            writer.confidence(canonical, value)
+    for a, b, score, reasons in criteria.evidence:
+        writer.evidence("criterion", criteria.canonical[a], a, b, score, reasons)
+    report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock)
+    out.flush()
+
+    report.retired_iris = _retire(writer, previous, new_of)
+    out.flush(force=True)
+    store.flush()
+    report.quads = out.quads
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _retire(writer: ResolutionWriter, previous: dict[str, set[str]], new_of: dict[str, str]) -> int:
+    """owl:sameAs from IRIs the previous graph published that are no longer canonical."""
+    current = set(new_of.values())
+    count = 0
+    for old in sorted(previous):
+        if old in current or old in new_of:
+            continue  # still canonical, or a surface node that links itself
+        targets = Counter(new_of[m] for m in previous[old] if m in new_of)
+        if targets:
+            writer.retired(old, min(targets, key=lambda c: (-targets[c], c)))
+            count += 1
+    return count
