@@ -146,9 +146,11 @@ def queries_command() -> None:
               show_default=True, help="table for people; json/csv/tsv are the SPARQL 1.1 result formats.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter.")
 @click.option("--all", "run_all", is_flag=True, help="Run every canned query (without parameters).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="Query a remote SPARQL 1.1 endpoint (its default graph must be the union) instead of the store.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file.")
 def query_command(name: str | None, store_path: Path | None, output_format: str, params: tuple[str, ...],
-                  run_all: bool, output: IO[str]) -> None:
+                  run_all: bool, endpoint: str | None, output: IO[str]) -> None:
     """Run a canned query by name, or a .rq file, on the store.
 
     \b
@@ -156,6 +158,7 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
         kg query shared-principal-investigator
         kg query trial-summary --param nct=NCT01374854 --format json
         kg query my-question.rq --format csv -o answers.csv
+        kg query shared-site --endpoint http://127.0.0.1:7878/query
     """
     if not run_all and not name:
         raise click.UsageError("give a query NAME (see `kg queries`), a .rq file, or --all")
@@ -167,7 +170,13 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
         bindings[key.strip()] = value.strip()
     formatter = FORMATTERS[output_format]
     selected = list_queries() if run_all else [get_query(name or "")]
-    with _open_existing(store_path) as store:
+    if endpoint:
+        from kg.store.remote import open_remote_store
+
+        opened = open_remote_store(endpoint)
+    else:
+        opened = _open_existing(store_path)
+    with opened as store:
         for query in selected:
             if run_all and output_format == "table":
                 output.write(f"\n== {query.name}: {query.title}\n")
@@ -294,6 +303,16 @@ def _counter(bar: Any) -> Callable[[int], None] | None:
         bar.update(count)
 
     return advance
+
+
+def _register_command_groups() -> None:
+    """Feature command groups (see kg.commands): serving, publications, resolution, quality, analytics."""
+    from kg.commands import serve
+
+    serve.register(cli)
+
+
+_register_command_groups()
 
 
 def main() -> None:

@@ -55,8 +55,17 @@ class CannedQuery:
     sparql: str
     path: Path | None = None
 
+    @property
+    def body(self) -> str:
+        """The query without its comment header (some clients scan comments for keywords)."""
+        lines = self.sparql.splitlines(keepends=True)
+        start = 0
+        while start < len(lines) and (lines[start].startswith("#") or not lines[start].strip()):
+            start += 1
+        return "".join(lines[start:])
+
     def bind(self, values: dict[str, str] | None = None) -> str:
-        """The query text with parameters bound; unknown or missing parameters raise QueryError."""
+        """The query text (header dropped) with parameters bound; unknown or missing ones raise."""
         values = values or {}
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(known))
@@ -66,13 +75,14 @@ class CannedQuery:
         missing = [p.name for p in self.parameters if not p.optional and p.name not in values]
         if missing:
             raise QueryError(f"query {self.name!r} needs parameter(s): {', '.join(missing)}")
+        body = self.body
         if not values:
-            return self.sparql
+            return body
         clauses = " ".join(f"VALUES ?{name} {{ {_term(value)} }}" for name, value in sorted(values.items()))
-        match = _WHERE.search(self.sparql)
+        match = _WHERE.search(body)
         if match is None:
             raise QueryError(f"query {self.name!r} has no WHERE clause to bind parameters in")
-        return self.sparql[: match.end()] + "\n  " + clauses + self.sparql[match.end() :]
+        return body[: match.end()] + "\n  " + clauses + body[match.end() :]
 
 
 def _term(value: str) -> str:

@@ -98,7 +98,12 @@ def test_hostile_text_is_shown_never_run(browser: Any) -> None:
     with running_server(_hostile_store(), ServeConfig(port=0)) as url:  # type: ignore[arg-type]
         page = browser.new_page()
         dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         for path in ("/study/NCT09999999", "/resource/person/x", "/"):
             page.goto(url + path)
             page.wait_for_load_state("load")

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import pyoxigraph as ox
-from SPARQLWrapper import JSON, POST, POSTDIRECTLY, URLENCODED, SPARQLWrapper
+from SPARQLWrapper import INSERT, JSON, POST, POSTDIRECTLY, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from kg import __version__
@@ -109,6 +109,10 @@ class RemoteStore(Store):
         if update and self.token:
             wrapper.addCustomHttpHeader("Authorization", f"Bearer {self.token}")
         wrapper.setQuery(text)
+        # SPARQLWrapper guesses query vs update from the text, and 2.0 guesses wrong when a
+        # comment holds a word like "loaded" (it strips every other comment line and matches
+        # LOAD inside words): we know which one we send.
+        wrapper.queryType = INSERT if update else SELECT
         return wrapper
 
     def _run(self, wrapper: SPARQLWrapper) -> Any:
