@@ -19,11 +19,13 @@ from kg.errors import KGError
 from kg.queries import get_query, list_queries
 from kg.sources import formats
 from kg.store import StoreDirectory, default_store_path, open_store
+from kg.store.base import Store
 from kg.store.nquads_file import NQuadsFileStore
 from kg.store.results import FORMATTERS
 
 STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
-EXPORT_FORMATS = ("turtle", "ntriples", "nquads", "trig", "jsonld")
+EXPORT_FORMATS = ("turtle", "ntriples", "nquads", "trig", "jsonld", "gexf", "graphml")
+GRAPH_FORMATS = {"gexf", "graphml"}
 
 
 def _store_option(function):  # type: ignore[no-untyped-def]
@@ -67,11 +69,14 @@ def cli() -> None:
               help="Write the machine-readable build report (JSON) here.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--shard", default=None, metavar="I/N", help="Build only part I of N (a stable hash of the record id).")
+@click.option("--resolve/--no-resolve", "run_resolution", default=True, show_default=True,
+              help="After loading, resolve people, organisations, sites and criteria and link investigators "
+                   "to authors (into their own named graphs).")
 @click.option("--nquads-out", type=click.Path(path_type=Path), default=None,
               help="Write N-Quads (.nq or .nq.gz) for any store's bulk loader instead of building a store.")
 def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, strict: bool,
                   format_name: str | None, report_path: Path | None, progress: bool | None, shard: str | None,
-                  nquads_out: Path | None) -> None:
+                  run_resolution: bool, nquads_out: Path | None) -> None:
     """Build trial records from files and folders into the store.
 
     Formats are recognised per file (see `kg formats`). Re-building a record replaces
@@ -102,12 +107,25 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
         finally:
             if bar is not None:
                 bar.close()
+        if run_resolution and nquads_out is None and report.records_loaded:
+            _post_load_stages(store)
         total = len(store)
     if report_path is not None:
         report_path.write_bytes(report.to_json())
     _print_report(report, store_dir, total)
     if report.records_loaded == 0:
         raise KGError("nothing could be loaded from the given paths")
+
+
+def _post_load_stages(store: Store) -> None:
+    """Cross-record stages that need the whole graph: entity resolution, then authorship links."""
+    from kg.resolve.authorship import link_investigators_to_authors
+    from kg.resolve.stage import resolve
+
+    resolution = resolve(store)
+    links = link_investigators_to_authors(store)
+    click.echo(f"resolved: {resolution}", err=True)
+    click.echo(f"investigator-author links: {links}", err=True)
 
 
 def _print_report(report: BuildReport, store_dir: Path, total: int, limit: int = 20) -> None:
@@ -186,23 +204,37 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
 @cli.command("export")
 @_store_option
 @click.option("--format", "export_format", type=click.Choice(EXPORT_FORMATS), default="turtle", show_default=True)
+@click.option("--projection", default=None, help="For gexf/graphml: the network to export (see `kg analyze --help`).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file (default: stdout).")
-def export_command(store_path: Path | None, export_format: str, output: Path | None) -> None:
-    """Export the graph: nquads/trig keep the named graphs; turtle/ntriples/jsonld merge them.
+def export_command(store_path: Path | None, export_format: str, projection: str | None, output: Path | None) -> None:
+    """Export the graph: nquads/trig keep the named graphs; turtle/ntriples/jsonld merge them;
+    gexf/graphml write a network projection for Gephi.
 
     \b
     Example:
         kg export --format turtle -o trials.ttl
         kg export --format nquads -o trials.nq
+        kg export --format gexf --projection trial-trial -o trials.gexf
     """
     from kg.export.rdf import export_rdf
 
+    if export_format in GRAPH_FORMATS and not projection:
+        raise click.UsageError(f"--format {export_format} needs --projection NAME")
+
+    def write(store: Store, handle: IO[bytes]) -> None:
+        if export_format in GRAPH_FORMATS:
+            from kg.export.graphs import export_projection
+
+            export_projection(store, handle, export_format, projection or "")
+        else:
+            export_rdf(store, handle, export_format)
+
     with _open_existing(store_path) as store:
         if output is None:
-            export_rdf(store, sys.stdout.buffer, export_format)
+            write(store, sys.stdout.buffer)
         else:
             with output.open("wb") as handle:
-                export_rdf(store, handle, export_format)
+                write(store, handle)
 
 
 @cli.command("stats")
@@ -307,9 +339,10 @@ def _counter(bar: Any) -> Callable[[int], None] | None:
 
 def _register_command_groups() -> None:
     """Feature command groups (see kg.commands): serving, publications, resolution, quality, analytics."""
-    from kg.commands import serve
+    from kg.commands import analytics, publications, quality, resolution, serve
 
-    serve.register(cli)
+    for group in (serve, publications, resolution, quality, analytics):
+        group.register(cli)
 
 
 _register_command_groups()
