@@ -56,7 +56,7 @@ Triple = tuple[Term, Term, Term]
 class ValidationResult:
     """One SHACL result: which node, which property, what is wrong, which shape says so."""
 
-    focus: str
+    focus: str  # an IRI; a literal (shapes on code values) in N-Triples form, quoted
     path: str | None
     message: str
     severity: str  # Violation | Warning | Info
@@ -66,7 +66,7 @@ class ValidationResult:
 
     def __str__(self) -> str:
         where = compact(self.focus) + (f" {self.path}" if self.path else "")
-        value = f" (value {self.value})" if self.value is not None else ""
+        value = f" (value {self.value})" if self.value is not None and self.value != self.focus else ""
         return f"{self.severity.lower()}: {where}: {self.message}{value} [{self.shape}, {self.constraint}]"
 
 
@@ -77,7 +77,7 @@ class ValidationReport:
     results: list[ValidationResult] = field(default_factory=list)
     graphs_checked: int = 0
     graphs_total: int = 0
-    triples_checked: int = 0
+    triples_checked: int = 0  # summed over batches: a shared node counts in each batch that names it
     seconds: float = 0.0
     sampled_graphs: list[str] = field(default_factory=list)  # the record graphs of a sample
 
@@ -148,18 +148,21 @@ def validate(
     if sample is not None:
         report.sampled_graphs = ordered
     seen: set[ValidationResult] = set()
-    work = (_batch_triples(store, batch) for batch in batches)
     pool = multiprocessing.Pool(jobs) if jobs > 1 and len(batches) > 1 else None
+    window = 2 * max(1, jobs)  # batches in memory at once, whatever the store's size
     try:
-        outcomes = pool.imap(_check_batch, work) if pool else map(_check_batch, work)
-        for batch, (triples, results) in zip(batches, outcomes, strict=True):
-            report.triples_checked += triples
-            for result in results:
-                if result not in seen:  # a shared node is checked in every batch naming it
-                    seen.add(result)
-                    report.results.append(result)
-            if progress is not None:
-                progress(0 if batch == [META_GRAPH] else len(batch))
+        for start in range(0, len(batches), window):
+            chunk = batches[start : start + window]
+            work = [_batch_triples(store, batch) for batch in chunk]
+            outcomes = pool.map(_check_batch, work, chunksize=1) if pool else map(_check_batch, work)
+            for batch, (triples, results) in zip(chunk, outcomes, strict=True):
+                report.triples_checked += triples
+                for result in results:
+                    if result not in seen:  # a shared node is checked in every batch naming it
+                        seen.add(result)
+                        report.results.append(result)
+                if progress is not None:
+                    progress(0 if batch == [META_GRAPH] else len(batch))
     finally:
         if pool is not None:
             pool.terminate()
@@ -252,7 +255,7 @@ def _rdflib(term: Term) -> Any:
 
 def _results(results: Any, shapes: Any) -> list[ValidationResult]:
     """Plain results from pySHACL's report graph (top-level results, not their details)."""
-    from rdflib import RDF, BNode, Namespace
+    from rdflib import RDF, BNode, Literal, Namespace
 
     sh = Namespace(_SH)
     found: list[ValidationResult] = []
@@ -262,9 +265,10 @@ def _results(results: Any, shapes: Any) -> list[ValidationResult]:
             value = results.value(node, sh.value)
             source = results.value(node, sh.sourceShape)
             component = str(results.value(node, sh.sourceConstraintComponent) or "")
+            focus = results.value(node, sh.focusNode)
             found.append(
                 ValidationResult(
-                    focus=str(results.value(node, sh.focusNode)),
+                    focus=focus.n3() if isinstance(focus, Literal) else str(focus),
                     path=_path_text(results, path, sh) if path is not None else None,
                     message=" ".join(sorted(str(m) for m in results.objects(node, sh.resultMessage))),
                     severity=str(results.value(node, sh.resultSeverity) or sh.Violation).rsplit("#", 1)[-1],

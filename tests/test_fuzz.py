@@ -92,7 +92,7 @@ NASTY = [
 ]
 hostile_text = st.one_of(
     st.sampled_from(NASTY),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    st.text(st.characters(codec="utf-8"), max_size=40),
     st.text(st.characters(min_codepoint=0, max_codepoint=0x3F), max_size=20),
 )
 json_scalar = st.one_of(
@@ -413,13 +413,14 @@ def test_mutated_csv_row_fails_alone(data: st.DataObject) -> None:
     for _ in range(data.draw(st.integers(1, 4))):
         kind = data.draw(st.sampled_from(["cell", "drop", "extra", "header"]))
         column = data.draw(st.integers(0, len(rows[0]) - 1))
-        if kind == "cell" and column < len(rows[victim]):
-            rows[victim][column] = data.draw(hostile_text)
+        if kind == "cell":
+            if column < len(rows[victim]):
+                rows[victim][column] = data.draw(hostile_text)
         elif kind == "drop":
             rows[victim] = rows[victim][: data.draw(st.integers(0, len(rows[victim])))]
         elif kind == "extra":
             rows[victim].append(data.draw(hostile_text))
-        elif rows[0][column] != "NCT Number":
+        elif rows[0][column] != "NCT Number":  # a renamed (or undecodable) column name
             rows[0][column] = data.draw(hostile_text)
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
@@ -428,7 +429,8 @@ def test_mutated_csv_row_fails_alone(data: st.DataObject) -> None:
         path = _write(folder, "search.csv", buffer.getvalue())
         report, store = _build([path], "ctgov-csv")
         good = {row[0] for i, row in enumerate(rows[1:], start=1) if i != victim}
-        assert good <= _loaded_ids(store), report.failures
+        if not _file_refused(report):  # a header that is no UTF-8 refuses the file
+            assert good <= _loaded_ids(store), report.failures
 
     _in_tmp(run)
 
@@ -512,7 +514,7 @@ def test_cli_builds_damaged_files_without_traceback(tmp_path: Path) -> None:
 
 url_text = st.one_of(
     st.builds(lambda scheme, rest: scheme + rest, st.sampled_from(["http://", "https://", "ftp://", "HTTP://", ""]),
-              st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)),
+              st.text(st.characters(codec="utf-8"), max_size=30)),
     st.builds(lambda rest: "https://example.org/" + rest, st.text(max_size=30)),
     st.sampled_from(NASTY),
 )

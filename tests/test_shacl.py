@@ -171,6 +171,21 @@ def test_broken_graphs_show_violations_at_the_right_nodes() -> None:
     assert {"Datatype", "MaxCount", "Node"} <= constraints
 
 
+def test_an_unknown_code_is_a_warning_not_a_violation() -> None:
+    """The registry's vocabulary grows: an odd code is reported but does not fail the store."""
+    store = OxigraphStore(None)
+    build([EXAMPLES], store)
+    store.update(f"""
+        DELETE {{ GRAPH ?g {{ <{TRIAL_2}> <{ONTOLOGY}sex> ?sex }} }}
+        INSERT {{ GRAPH ?g {{ <{TRIAL_2}> <{ONTOLOGY}sex> "BOTH" ; <{ONTOLOGY}phase> "PHASE9" }} }}
+        WHERE {{ GRAPH ?g {{ <{TRIAL_2}> <{ONTOLOGY}sex> ?sex }} }}
+    """)
+    report = validate(store)
+    assert report.conforms and not report.violations
+    assert {(r.focus, r.shape, r.severity) for r in report.results} == {
+        ('"BOTH"', "SexValue", "Warning"), ('"PHASE9"', "PhaseValue", "Warning")}
+
+
 def test_a_sample_is_deterministic_and_carries_the_nodes_it_references() -> None:
     store = OxigraphStore(None)
     build([DATA / "ctgov-json" / "herniated-disc.ctg-studies.json"], store)
@@ -204,10 +219,11 @@ def test_cli_reports_violations_readably_and_exits_non_zero(tmp_path: Path) -> N
     result = _run_validate("--store", str(good))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "conforms" in result.stderr and "Traceback" not in result.stderr
+    broken = OxigraphStore(tmp_path / "bad")
+    build([EXAMPLES], broken)
+    broken.update(f"DELETE WHERE {{ GRAPH ?g {{ <{TRIAL_1}> <{ONTOLOGY}nctId> ?id }} }}")
+    broken.close()
     bad = tmp_path / "bad"
-    with OxigraphStore(bad) as store:
-        build([EXAMPLES], store)
-        store.update(f"DELETE WHERE {{ GRAPH ?g {{ <{TRIAL_1}> <{ONTOLOGY}nctId> ?id }} }}")
     report_path = tmp_path / "validation.json"
     result = _run_validate("--store", str(bad), "--report", str(report_path))
     assert result.returncode == 1, result.stdout + result.stderr

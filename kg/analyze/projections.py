@@ -24,30 +24,35 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
 
 from kg.analyze import sparql
-from kg.analyze.pairs import Edges, shared_edges
+from kg.analyze.pairs import Edges, member_lists, merge_counts, pair_counts, shared_counts, weight_threshold
 from kg.errors import KGError
 from kg.store.base import Store
 
 # Things shared by more than this many nodes make no edges (see kg.analyze.sparql). 50 keeps
-# every shared thing of the sample data (its most shared: "placebo", in 31 trials) and keeps the
-# projection of a 100,000-study registry small enough for networkx to analyse in seconds.
+# every shared thing of the sample data (its most shared: "placebo", in 31 trials).
 DEFAULT_MAX_SHARED = 50
+# Keep at most this many edges, the heaviest (see kg.analyze.pairs.weight_threshold): networkx
+# runs Louvain and sampled betweenness on 200,000 edges in well under a minute; on a
+# 20,000-study synthetic store, 468,000 trial pairs took it 90 s.
+DEFAULT_MAX_EDGES = 200_000
 
 Nodes = dict[str, dict[str, object]]
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectionOptions:
-    """``max_shared``: hub cap (None: no cap); ``min_weight``: leave out lighter edges."""
+    """``max_shared``: hub cap; ``min_weight``: leave out lighter edges; ``max_edges``: keep the
+    heaviest edges within this budget by raising the weight threshold (None: no cap or budget)."""
 
     max_shared: int | None = DEFAULT_MAX_SHARED
     min_weight: int = 1
+    max_edges: int | None = DEFAULT_MAX_EDGES
 
 
 Builder = Callable[[Store, ProjectionOptions], nx.Graph]
@@ -80,14 +85,21 @@ def get_projection(name: str) -> Projection:
         raise KGError(f"no projection {name!r} (known: {', '.join(sorted(PROJECTIONS))})") from None
 
 
-def project(store: Store, name: str, *, max_shared: int | None = DEFAULT_MAX_SHARED, min_weight: int = 1) -> nx.Graph:
-    """The projection ``name`` of the store as a networkx Graph (see :data:`PROJECTIONS`)."""
+def project(store: Store, name: str, *, max_shared: int | None = DEFAULT_MAX_SHARED, min_weight: int = 1,
+            max_edges: int | None = DEFAULT_MAX_EDGES) -> nx.Graph:
+    """The projection ``name`` of the store as a networkx Graph (see :data:`PROJECTIONS`).
+
+    ``graph.graph`` records how it was made: ``projection``, ``max_shared`` (0: no cap),
+    ``max_edges`` (0: no budget) and ``min_weight``, the weight threshold actually applied.
+    """
     if max_shared is not None and max_shared < 2:
         raise KGError("max_shared must be at least 2 (or None for no cap)")
-    options = ProjectionOptions(max_shared=max_shared, min_weight=max(1, min_weight))
+    if max_edges is not None and max_edges < 1:
+        raise KGError("max_edges must be at least 1 (or None for no budget)")
+    options = ProjectionOptions(max_shared=max_shared, min_weight=max(1, min_weight), max_edges=max_edges)
     graph = get_projection(name).builder(store, options)
-    graph.graph.update(projection=name, max_shared=max_shared if max_shared is not None else 0,
-                       min_weight=options.min_weight)
+    graph.graph.setdefault("min_weight", options.min_weight)
+    graph.graph.update(projection=name, max_shared=max_shared or 0, max_edges=max_edges or 0)
     return graph
 
 
@@ -96,7 +108,7 @@ def project(store: Store, name: str, *, max_shared: int | None = DEFAULT_MAX_SHA
 def _values(store: Store, query: str) -> dict[str, list[str]]:
     """``?n ?v`` rows as node -> sorted distinct values."""
     values: dict[str, set[str]] = {}
-    for node, value in store.select(query).values():
+    for node, value in sparql.rows(store, query):
         if node is not None and value:
             values.setdefault(node, set()).add(value)
     return {node: sorted(found) for node, found in values.items()}
@@ -105,6 +117,21 @@ def _values(store: Store, query: str) -> dict[str, list[str]]:
 def _first(store: Store, query: str) -> dict[str, str]:
     """One value per node: the smallest, so that the choice is stable."""
     return {node: found[0] for node, found in _values(store, query).items()}
+
+
+def describe(store: Store, nodes: Iterable[str], predicates: list[str]) -> dict[str, dict[str, str]]:
+    """node -> {predicate IRI: smallest value}, looked up in batches."""
+    wanted = sorted(set(nodes))
+    found: dict[str, dict[str, str]] = {}
+    for start in range(0, len(wanted), sparql.DESCRIBE_BATCH):
+        query = sparql.describe_query(wanted[start:start + sparql.DESCRIBE_BATCH], predicates)
+        for node, predicate, value in sparql.rows(store, query):
+            if node is None or predicate is None or not value:
+                continue
+            current = found.setdefault(node, {}).get(predicate)
+            if current is None or value < current:
+                found[node][predicate] = value
+    return found
 
 
 def _local_name(node: str) -> str:
@@ -117,12 +144,12 @@ def _set(nodes: Nodes, name: str, values: dict[str, object]) -> None:
             nodes[node][name] = value
 
 
-def _resolved(store: Store) -> bool:
+def is_resolved(store: Store) -> bool:
     """Whether `kg resolve` has run: then links go through canonical entities."""
     return store.has_graph(sparql.RESOLUTION_GRAPH)
 
 
-def _trial_nodes(store: Store, resolved: bool) -> Nodes:
+def trial_nodes(store: Store, resolved: bool) -> Nodes:
     nodes: Nodes = {node: {"label": nct, "type": "trial"} for node, nct in _first(store, sparql.TRIAL_ID).items()}
     for name, query in sparql.TRIAL_VALUES.items():
         found = _values(store, query)
@@ -132,8 +159,9 @@ def _trial_nodes(store: Store, resolved: bool) -> Nodes:
             _set(nodes, name, {node: int(float(values[0])) for node, values in found.items()})
         else:
             _set(nodes, name, {node: values[0] for node, values in found.items()})
-    names = _first(store, sparql.NAMES)
-    _set(nodes, "sponsor", {node: names[org] for node, org in _first(store, sparql.TRIAL_SPONSOR[resolved]).items() if org in names})
+    sponsors = _first(store, sparql.TRIAL_SPONSOR[resolved])
+    names = describe(store, sponsors.values(), [sparql.NAME])
+    _set(nodes, "sponsor", {node: names[org][sparql.NAME] for node, org in sponsors.items() if org in names})
     countries = _first(store, sparql.COUNTRIES)
     for node, sites in _values(store, sparql.TRIAL_SITES[resolved]).items():
         if node not in nodes:
@@ -146,8 +174,8 @@ def _trial_nodes(store: Store, resolved: bool) -> Nodes:
     return nodes
 
 
-def _graph(nodes: Nodes, edges: Edges) -> nx.Graph:
-    graph = nx.Graph()
+def make_graph(nodes: Nodes, edges: Edges, min_weight: int = 1) -> nx.Graph:
+    graph = nx.Graph(min_weight=min_weight)
     for node in sorted(nodes):
         graph.add_node(node, **nodes[node])
     for a, b in sorted(edges):
@@ -164,16 +192,18 @@ def _endpoints(nodes: Nodes, edges: Edges) -> Nodes:
     return {node: attributes for node, attributes in nodes.items() if node in touched}
 
 
-def _two_mode_edges(left: dict[str, list[str]], right: dict[str, list[str]], min_weight: int,
-                    kind: str) -> Edges:
+def _two_mode_edges(left: dict[str, list[str]], right: dict[str, list[str]], options: ProjectionOptions,
+                    kind: str) -> tuple[Edges, int]:
     """Bipartite edges between the things ``left`` and ``right`` attach to the same key (trial),
-    weighted by the number of keys."""
+    weighted by the number of keys; and the weight threshold applied."""
     counts: Counter[tuple[str, str]] = Counter()
     for key, ends in left.items():
         for end in ends:
             counts.update((end, other) for other in right.get(key, ()))
-    return {(a, b) if a < b else (b, a): {"weight": n, "trials": n, "kinds": kind}
-            for (a, b), n in counts.items() if n >= min_weight}
+    threshold = weight_threshold(counts.values(), options.min_weight, options.max_edges)
+    edges: Edges = {(a, b) if a < b else (b, a): {"weight": n, "trials": n, "kinds": kind}
+                    for (a, b), n in counts.items() if n >= threshold}
+    return edges, threshold
 
 
 # --- the projections ---------------------------------------------------------------------------
@@ -181,66 +211,77 @@ def _two_mode_edges(left: dict[str, list[str]], right: dict[str, list[str]], min
 @register_projection("trial-trial", "trials linked when they share principal investigators, sites, sponsors, "
                      "exclusion criteria or interventions (one count per kind; weight = their sum)")
 def trial_trial(store: Store, options: ProjectionOptions) -> nx.Graph:
-    resolved = _resolved(store)
-    nodes = _trial_nodes(store, resolved)
-    exclusion = {node: int(count) for node, count in
-                 store.select(sparql.count_query(sparql.LINKS["exclusion_criteria"], resolved)).values()
-                 if node and count}
+    resolved = is_resolved(store)
+    nodes = trial_nodes(store, resolved)
+    per_kind = []
+    exclusion: Counter[str] = Counter()
+    for link in sparql.LINKS.values():
+        if link.kind == "exclusion_criteria":
+            # All concepts, singletons too: one pass gives each trial's count and the shared pairs.
+            lists = list(member_lists(store, link, None, resolved, min_members=1))
+            exclusion.update(trial for members in lists for trial in members)
+            per_kind.append(pair_counts((m for m in lists if len(m) > 1), options.max_shared))
+        else:
+            per_kind.append(shared_counts(store, link, options.max_shared, resolved))
     _set(nodes, "exclusion_criteria", dict(exclusion))
-    edges = shared_edges(store, list(sparql.LINKS.values()), options.max_shared, options.min_weight,
-                         resolved=resolved)
+    edges, threshold = merge_counts(list(sparql.LINKS.values()), per_kind, options.min_weight, options.max_edges)
     for (a, b), attributes in edges.items():
         # Jaccard of the two trials' exclusion-criterion sets. Concepts above the hub cap count
         # in the sets but not in the intersection: a lower bound when a cap applies.
         shared = int(str(attributes["shared_exclusion"]))
         union = exclusion.get(a, 0) + exclusion.get(b, 0) - shared
         attributes["exclusion_jaccard"] = round(shared / union, 6) if shared and union > 0 else 0.0
-    return _graph(nodes, edges)
+    return make_graph(nodes, edges, threshold)
 
 
 @register_projection("investigators", "people linked when they hold roles in the same trial (any role) or, when "
                      "publications with authors are loaded, co-author a publication")
 def investigators(store: Store, options: ProjectionOptions) -> nx.Graph:
-    resolved = _resolved(store)
+    resolved = is_resolved(store)
     trials = _values(store, sparql.ROLE_AGENTS[resolved])
     pi_trials = _values(store, sparql.PI_AGENTS[resolved])
-    has_authors = bool(store.select(sparql.HAS_AUTHOR_LINKS).rows)
+    has_authors = any(True for _ in sparql.rows(store, sparql.HAS_AUTHOR_LINKS))
     authored = _values(store, sparql.AUTHORED) if has_authors else {}
-    names = _first(store, sparql.NAMES)
+    people = sorted(set(trials) | set(authored))
+    names = describe(store, people, [sparql.NAME])
     nodes: Nodes = {}
-    for person in sorted(set(trials) | set(authored)):
-        nodes[person] = {"label": names.get(person, _local_name(person)), "type": "person",
+    for person in people:
+        nodes[person] = {"label": names.get(person, {}).get(sparql.NAME, _local_name(person)), "type": "person",
                          "trials": len(trials.get(person, ())), "pi_trials": len(pi_trials.get(person, ())),
                          "publications": len(authored.get(person, ()))}
-    skip = frozenset() if has_authors else frozenset({"publication"})
-    edges = shared_edges(store, list(sparql.PERSON_LINKS.values()), options.max_shared, options.min_weight, skip,
-                         resolved)
-    return _graph(nodes, edges)
+    links = list(sparql.PERSON_LINKS.values())
+    per_kind = [shared_counts(store, link, options.max_shared, resolved)
+                if link.kind != "publication" or has_authors else Counter() for link in links]
+    edges, threshold = merge_counts(links, per_kind, options.min_weight, options.max_edges)
+    return make_graph(nodes, edges, threshold)
 
 
 @register_projection("sponsor-site", "two-mode: sponsors and collaborators linked to the sites of their trials "
                      "(weight = number of trials)")
 def sponsor_site(store: Store, options: ProjectionOptions) -> nx.Graph:
-    resolved = _resolved(store)
+    resolved = is_resolved(store)
     funders = _values(store, sparql.TRIAL_FUNDERS[resolved])
     sites = _values(store, sparql.TRIAL_SITES[resolved])
-    edges = _two_mode_edges(funders, sites, options.min_weight, "sponsor_site")
-    names, classes = _first(store, sparql.NAMES), _first(store, sparql.AGENCY_CLASSES)
-    facilities, cities, countries = (_first(store, query) for query in (sparql.FACILITIES, sparql.CITIES,
-                                                                        sparql.COUNTRIES))
+    edges, threshold = _two_mode_edges(funders, sites, options, "sponsor_site")
     sponsor_trials: Counter[str] = Counter(org for trial, orgs in funders.items() if trial in sites for org in orgs)
     site_trials: Counter[str] = Counter(site for trial, found in sites.items() if trial in funders for site in found)
+    touched = {end for pair in edges for end in pair}
+    described = describe(store, [org for org in sponsor_trials if org in touched], [sparql.NAME, sparql.AGENCY_CLASS])
+    described.update(describe(store, [site for site in site_trials if site in touched],
+                              [sparql.FACILITY, sparql.CITY, sparql.COUNTRY]))
     nodes: Nodes = {}
     for org, count in sponsor_trials.items():
-        nodes[org] = {"label": names.get(org, _local_name(org)), "type": "sponsor", "trials": count}
-        if org in classes:
-            nodes[org]["agency_class"] = classes[org]
+        about = described.get(org, {})
+        nodes[org] = {"label": about.get(sparql.NAME, _local_name(org)), "type": "sponsor", "trials": count}
+        if sparql.AGENCY_CLASS in about:
+            nodes[org]["agency_class"] = about[sparql.AGENCY_CLASS]
     for site, count in site_trials.items():
-        nodes[site] = {"label": facilities.get(site, _local_name(site)), "type": "site", "trials": count}
-        for name, source in (("city", cities), ("country", countries)):
-            if site in source:
-                nodes[site][name] = source[site]
-    return _graph(_endpoints(nodes, edges), edges)
+        about = described.get(site, {})
+        nodes[site] = {"label": about.get(sparql.FACILITY, _local_name(site)), "type": "site", "trials": count}
+        for name, predicate in (("city", sparql.CITY), ("country", sparql.COUNTRY)):
+            if predicate in about:
+                nodes[site][name] = about[predicate]
+    return make_graph(_endpoints(nodes, edges), edges, threshold)
 
 
 @register_projection("trial-condition", "two-mode: trials linked to the conditions they study")
@@ -251,10 +292,10 @@ def trial_condition(store: Store, options: ProjectionOptions) -> nx.Graph:
         for condition in found:
             edges[(trial, condition) if trial < condition else (condition, trial)] = {"weight": 1,
                                                                                        "kinds": "condition"}
-    nodes = _trial_nodes(store, _resolved(store))
-    labels = _first(store, sparql.LABELS)
+    nodes = trial_nodes(store, is_resolved(store))
     trial_counts: Counter[str] = Counter(condition for found in conditions.values() for condition in found)
+    labels = describe(store, trial_counts, [sparql.LABEL])
     for condition, count in trial_counts.items():
-        nodes[condition] = {"label": labels.get(condition, _local_name(condition)), "type": "condition",
-                            "trials": count}
-    return _graph(_endpoints(nodes, edges), edges)
+        label = labels.get(condition, {}).get(sparql.LABEL, _local_name(condition))
+        nodes[condition] = {"label": label, "type": "condition", "trials": count}
+    return make_graph(_endpoints(nodes, edges), edges)

@@ -62,9 +62,8 @@ _NOT_RETURNED = "not returned by PubMed (unknown or withdrawn PMID)"
 _STORE_PMIDS = f"""PREFIX tkg: <{ONTOLOGY}>
 SELECT DISTINCT ?pmid WHERE {{
   VALUES ?relation {{ tkg:hasReference tkg:backgroundReference tkg:resultReference tkg:derivedReference }}
-  ?trial ?relation ?publication .
-  ?publication tkg:pmid ?pmid .
-}}"""
+  GRAPH ?g {{ ?trial ?relation ?publication . ?publication tkg:pmid ?pmid }}
+}}"""  # inside one graph: a publication's PMID is restated in every graph citing it
 
 
 @dataclass

@@ -36,7 +36,7 @@ from kg.rdf.namespaces import (
     A,
 )
 from kg.rdf.provenance import SOFTWARE
-from kg.rdf.terms import XSD_DATETIME, decimal, iri, literal, typed
+from kg.rdf.terms import XSD_DATETIME, decimal, integer, iri, literal, typed
 
 INVESTIGATOR_AUTHOR_GRAPH = GRAPH + "links/investigator-author"
 _COMMENT = f"<{RDFS}comment>"
@@ -54,6 +54,13 @@ class AuthorLink:
     publication: str
     confidence: float
     evidence: tuple[str, ...]
+    # Restated in the links graph so that queries read one graph: shared nodes are restated in
+    # every record graph that mentions them, and joining them over the union multiplies rows.
+    person_name: str | None = None
+    role_types: tuple[str, ...] = ()  # the type of each of ``roles`` (local names: PrincipalInvestigator, ...)
+    author_name: str | None = None
+    position: int | None = None
+    pmid: str | None = None
 
     @property
     def iri(self) -> str:
@@ -95,4 +102,17 @@ def link_lines(links: Iterable[AuthorLink], activity: str, started: str, method:
         ]
         lines += [f"{node} {TKG.linkedRole} {iri(role)} {g} .\n" for role in link.roles]
         lines += [f"{node} {TKG.evidence} {literal(text)} {g} .\n" for text in link.evidence]
+        # The facts the investigator-authors query shows, restated from the record graphs.
+        if link.person_name:
+            lines.append(f"{iri(link.person)} {TKG.name} {literal(link.person_name)} {g} .\n")
+        for role, kind in zip(link.roles, link.role_types, strict=False):
+            if kind in TKG.terms:
+                lines.append(f"{iri(role)} {TKG.roleType} {getattr(TKG, kind)} {g} .\n")
+        authorship = iri(link.authorship)
+        if link.author_name:
+            lines.append(f"{authorship} {TKG.authorName} {literal(link.author_name)} {g} .\n")
+        if link.position:
+            lines.append(f"{authorship} {TKG.position} {integer(link.position)} {g} .\n")
+        if link.pmid:
+            lines.append(f"{iri(link.publication)} {TKG.pmid} {literal(link.pmid)} {g} .\n")
     return lines

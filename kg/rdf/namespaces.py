@@ -125,6 +125,19 @@ RESOLUTION_TERMS = (
     "anonymizedFacility", "evidenceFor", "matchedMention", "matchScore", "matchReason",
 )
 
+# Network analyses written back into the store (kg.analyze.writeback): the analysis activity,
+# its algorithms and parameters, and one measurement of each node.
+ANALYTICS_TERMS = (
+    # classes
+    "GraphAnalysis", "Algorithm", "AlgorithmParameter", "NodeMeasurement",
+    # the analysis and its algorithms
+    "projectionName", "nodeCount", "edgeCount", "usedAlgorithm", "implementation", "hasParameter",
+    "parameterName", "parameterValue", "durationSeconds",
+    # node metrics
+    "measuredNode", "nodeDegree", "weightedDegree", "betweenness", "pageRank", "component", "componentSize",
+    "community", "communitySize",
+)
+
 
 class ClosedVocabulary:
     """Attribute access to a fixed list of terms; unknown names raise AttributeError."""
@@ -147,7 +160,8 @@ class ClosedVocabulary:
         return self.namespace + name
 
 
-TKG = ClosedVocabulary("tkg", ONTOLOGY, CLASSES + ROLE_TYPES + PROPERTIES + PUBLICATION_TERMS + RESOLUTION_TERMS)
+TKG = ClosedVocabulary("tkg", ONTOLOGY, CLASSES + ROLE_TYPES + PROPERTIES + PUBLICATION_TERMS + RESOLUTION_TERMS
+                       + ANALYTICS_TERMS)
 
 A = f"<{RDF}type>"
 LABEL = f"<{RDFS}label>"

@@ -43,10 +43,11 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH, AuthorLink, link_lines
 from kg.rdf.iris import resource
-from kg.rdf.namespaces import ONTOLOGY
+from kg.rdf.namespaces import ONTOLOGY, PUBMED
 from kg.rdf.provenance import extraction_time
 from kg.resolve.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
@@ -71,30 +72,37 @@ _TRIAL_LINKS = """
     ?pub ?relation ?t . }
 """
 PAIRS_QUERY = _PREFIX + f"SELECT DISTINCT ?t ?pub ?kind WHERE {{ {_TRIAL_LINKS} }}"
+# Each record graph restates the shared nodes it mentions (a publication cited by 1,000 trials
+# has its author list in 1,000 graphs), and a union default graph does not deduplicate them
+# (Oxigraph's does not), so joining several patterns over the union multiplies rows by the
+# number of graphs per pattern. Matching inside GRAPH ?g keeps the work linear; DISTINCT and
+# the grouping in Python merge what several graphs state.
 AUTHORS_QUERY = _PREFIX + f"""
-SELECT ?pub ?authorship ?family (MIN(?pos) AS ?position) (GROUP_CONCAT(DISTINCT ?ini; separator=" ") AS ?initials)
-       (SAMPLE(?giv) AS ?given) (GROUP_CONCAT(DISTINCT ?aff; separator="\\n") AS ?affiliations)
+SELECT DISTINCT ?pub ?authorship ?family ?position ?initials ?given ?affiliation
 WHERE {{
   {{ SELECT DISTINCT ?pub WHERE {{ {_TRIAL_LINKS} }} }}
-  ?pub tkg:hasAuthorship ?authorship .
-  ?authorship tkg:familyName ?family .
-  OPTIONAL {{ ?authorship tkg:position ?pos }}
-  OPTIONAL {{ ?authorship tkg:initials ?ini }}
-  OPTIONAL {{ ?authorship tkg:givenName ?giv }}
-  OPTIONAL {{ ?authorship tkg:authorAffiliation ?aff }}
+  GRAPH ?g {{
+    ?pub tkg:hasAuthorship ?authorship .
+    ?authorship tkg:familyName ?family .
+    OPTIONAL {{ ?authorship tkg:position ?position }}
+    OPTIONAL {{ ?authorship tkg:initials ?initials }}
+    OPTIONAL {{ ?authorship tkg:givenName ?given }}
+    OPTIONAL {{ ?authorship tkg:authorAffiliation ?affiliation }}
+  }}
 }}
-GROUP BY ?pub ?authorship ?family
 """
 INVESTIGATORS_QUERY = _PREFIX + f"""
-SELECT ?t ?person ?role ?roleType (SAMPLE(?n) AS ?name) (GROUP_CONCAT(DISTINCT ?aff; separator="\\n") AS ?affiliations)
+SELECT DISTINCT ?t ?person ?role ?roleType ?name ?affiliation
 WHERE {{
   {{ SELECT DISTINCT ?t WHERE {{ {_TRIAL_LINKS} }} }}
-  ?t tkg:hasRole ?role .
-  ?role tkg:agent ?person ; tkg:roleType ?roleType .
-  OPTIONAL {{ ?person tkg:name ?n }}
-  OPTIONAL {{ {{ ?role tkg:affiliationText ?aff }} UNION {{ ?role tkg:atSite/tkg:facilityName ?aff }} }}
+  GRAPH ?g {{
+    ?t tkg:hasRole ?role .
+    ?role tkg:agent ?person ; tkg:roleType ?roleType .
+    OPTIONAL {{ ?person tkg:name ?name }}
+    OPTIONAL {{ {{ ?role tkg:affiliationText ?affiliation }}
+               UNION {{ ?role tkg:atSite/tkg:facilityName ?affiliation }} }}
+  }}
 }}
-GROUP BY ?t ?person ?role ?roleType
 """
 
 # Evidence weights. The name is necessary, never sufficient: a principal investigator who
@@ -189,13 +197,25 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
 
 
 def _author_places(store: Store) -> dict[str, list[AuthorPlace]]:
-    places: dict[str, list[AuthorPlace]] = defaultdict(list)
-    for pub, authorship, family, position, initials, given, affiliations in store.select(AUTHORS_QUERY).values():
+    """Per publication, its places in the author list, merged over the graphs that state them."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for pub, authorship, family, position, initials, given, affiliation in store.select(AUTHORS_QUERY).values():
         if not (pub and authorship and family):
             continue
-        longest = max((initials or "").split(), key=len, default="")
-        places[pub].append(AuthorPlace(pub, authorship, family, longest, given or "", int(position or 0),
-                                       tuple(a for a in (affiliations or "").split("\n") if a)))
+        entry = merged.setdefault((pub, authorship), {"family": family, "position": 0, "initials": "",
+                                                      "given": "", "affiliations": set()})
+        entry["family"] = min(entry["family"], family)
+        if position and (not entry["position"] or int(position) < entry["position"]):
+            entry["position"] = int(position)
+        if initials and len(initials) > len(entry["initials"]):
+            entry["initials"] = initials
+        entry["given"] = entry["given"] or given or ""
+        if affiliation:
+            entry["affiliations"].add(affiliation)
+    places: dict[str, list[AuthorPlace]] = defaultdict(list)
+    for (pub, authorship), entry in sorted(merged.items()):
+        places[pub].append(AuthorPlace(pub, authorship, entry["family"], entry["initials"], entry["given"],
+                                       entry["position"], tuple(sorted(entry["affiliations"]))))
     return places
 
 
@@ -203,18 +223,19 @@ def _investigators(store: Store) -> dict[str, list[Investigator]]:
     """Per trial, one Investigator per person (all their roles in that trial together)."""
     grouped: dict[tuple[str, str], dict[str, set[str]]] = {}
     names: dict[tuple[str, str], str] = {}
-    for t, person, role, role_type, name, affiliations in store.select(INVESTIGATORS_QUERY).values():
+    for t, person, role, role_type, name, affiliation in store.select(INVESTIGATORS_QUERY).values():
         if not (t and person and role and name):
             continue
-        entry = grouped.setdefault((t, person), {"roles": set(), "types": set(), "affiliations": set()})
-        entry["roles"].add(role)
-        entry["types"].add((role_type or "").rsplit("#", 1)[-1])
-        entry["affiliations"].update(a for a in (affiliations or "").split("\n") if a)
+        entry = grouped.setdefault((t, person), {"roles": set(), "affiliations": set()})
+        entry["roles"].add((role, (role_type or "").rsplit("#", 1)[-1]))
+        if affiliation:
+            entry["affiliations"].add(affiliation)
         names[(t, person)] = min(names.get((t, person), name), name)
     result: dict[str, list[Investigator]] = defaultdict(list)
     for (t, person), entry in sorted(grouped.items()):
-        result[t].append(Investigator(person, names[(t, person)], tuple(sorted(entry["roles"])),
-                                      tuple(sorted(entry["types"])), tuple(sorted(entry["affiliations"]))))
+        roles = sorted(entry["roles"])
+        result[t].append(Investigator(person, names[(t, person)], tuple(role for role, _ in roles),
+                                      tuple(kind for _, kind in roles), tuple(sorted(entry["affiliations"]))))
     return result
 
 
@@ -254,8 +275,11 @@ def _match_publication(trial: str, places: list[AuthorPlace], block: dict[str, l
         if share > 1:
             score /= share
             evidence = [*evidence, f"ambiguous: the name fits {share} candidates, confidence shared"]
+        pmid = place.publication[len(PUBMED):] if place.publication.startswith(PUBMED) else None
         link = AuthorLink(trial, investigator.person, investigator.roles, place.authorship, place.publication,
-                          round(min(score, 0.99), 3), tuple(evidence))
+                          round(min(score, 0.99), 3), tuple(evidence), person_name=investigator.name,
+                          role_types=investigator.role_types, author_name=f"{place.family} {place.initials}".strip(),
+                          position=place.position or None, pmid=pmid)
         key = (investigator.person, place.authorship)
         if key not in best or best[key].confidence < link.confidence:
             best[key] = link

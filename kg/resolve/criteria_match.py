@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -110,6 +111,7 @@ def _plural(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
 def _lemma(word: str) -> str:
     word = LEMMAS.get(word, word)
     return LEMMAS.get(_plural(word), _plural(word))

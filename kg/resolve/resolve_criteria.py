@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from kg.resolve.cluster import Edge, candidate_pairs, cluster
 from kg.resolve.criteria_match import CriterionForm, blocking_tokens, criterion_form, match_criteria
 
-MAX_BLOCK = 500
+MAX_BLOCK = 300
 MIN_OVERLAP = 0.5
+INDEX_OVERLAP = 0.5  # the prefix indexed: pairs sharing at least this share an indexed word
 
 
 @dataclass
@@ -47,12 +48,15 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
     keys: dict[int, list[str]] = {}
     for index, tokens in enumerate(token_sets):
         ranked = sorted(tokens, key=lambda t: (df[t], t))
-        keys[index] = ranked[:len(ranked) - math.ceil(MIN_OVERLAP * len(ranked)) + 1]
+        # Matching criteria state the same numbers and bound the same variables the same way:
+        # keying blocks by that too keeps "... within 6 months" away from "... within 12 months".
+        signature = _signature(forms[index])
+        keys[index] = [signature + token for token in ranked[:len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1]]
     edges: list[Edge] = []
     for a, b in candidate_pairs(keys, MAX_BLOCK):
-        small, large = sorted((len(token_sets[a]), len(token_sets[b])))
-        if small < MIN_OVERLAP * large:
-            continue
+        left, right = token_sets[a], token_sets[b]
+        if len(left & right) < MIN_OVERLAP * max(len(left), len(right)):
+            continue  # cheaper than matching: near-duplicates share at least half their words
         score = match_criteria(forms[a], forms[b])
         if score:
             edges.append(Edge(score, a, b, _evidence(forms[a], forms[b])))
@@ -72,6 +76,12 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
         result.confidence[root] = min(result.confidence[root], edge.score)
         result.evidence.append((iris[edge.a], iris[edge.b], edge.score, edge.evidence))
     return result
+
+
+def _signature(form: CriterionForm) -> str:
+    numbers = ",".join(sorted(form.numbers))
+    bounds = ",".join(sorted(c.variable + c.comparator for c in form.constraints))
+    return f"{numbers}#{bounds}#"
 
 
 def _evidence(a: CriterionForm, b: CriterionForm) -> tuple[str, ...]:

@@ -119,7 +119,7 @@ def _evidence_tokens(mentions: list[RoleMention], names: list[PersonName], conte
         if site:
             tokens[f"site|{site}"] = WEIGHTS["site"]
         if mention.role_type not in _SITE_ROLES:
-            for sponsor in context.trial_sponsors.get(mention.trial, ()):
+            for sponsor in sorted(context.trial_sponsors.get(mention.trial, ())):
                 busy = context.sponsor_trials.get(sponsor, 0) > BUSY_SPONSOR
                 tokens[f"sponsor|{sponsor}"] = WEIGHTS["sponsor"] / (2 if busy else 1)
         for other in officials.get(mention.trial, ()):

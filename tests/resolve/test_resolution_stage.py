@@ -161,3 +161,23 @@ def test_placeholders_and_anonymised_sites_are_never_shared() -> None:
     assert rows(store, "shared-principal-investigator") == []
     assert [(r["trial1"], r["trial2"], r["city"]) for r in rows(store, "shared-site")] == [
         ("NCT90000021", "NCT90000023", "Cedar Rapids")]
+
+
+def test_an_iri_minted_for_a_namesake_keeps_resolving_after_a_merge() -> None:
+    store = open_store(None)
+    load(store, _trial("NCT90000031", PersonMention("John Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Mayo Clinic")),
+         _trial("NCT90000032", PersonMention("John Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Peking University")))
+    resolve(store)
+    query = f"""SELECT DISTINCT ?p WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{
+        ?r <https://w3id.org/trialkg/ontology#resolvedAgent> ?p }} }} ORDER BY ?p"""
+    before = [p for (p,) in store.select(query).values()]
+    base = iris.resource("person", "john smith")
+    assert len(before) == 2 and base in before
+    (minted,) = [p for p in before if p != base]
+    # One record names John Smith with both affiliations: the namesakes were one person.
+    load(store, _trial("NCT90000033", PersonMention("John Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Mayo Clinic"),
+                       party=ResponsibleParty("PRINCIPAL_INVESTIGATOR", "John Smith", None, "Peking University")))
+    report = resolve(store)
+    assert [p for (p,) in store.select(query).values()] == [base]
+    assert report.retired_iris == 1
+    assert store.select(f"SELECT ?o WHERE {{ <{minted}> <{OWL_SAME_AS}> ?o }}").values() == [(base,)]
