@@ -28,11 +28,11 @@ Edges = dict[tuple[str, str], dict[str, object]]
 
 
 def member_lists(store: Store, link: Link, max_shared: int | None, resolved: bool = False,
-                 min_members: int = 2) -> Iterator[list[str]]:
-    """The sorted nodes sharing each thing of one link kind (things with min_members..max_shared)."""
-    for _thing, members in rows(store, members_query(link, max_shared, resolved, min_members)):
-        if members:
-            yield sorted(set(members.split(" ")))
+                 min_members: int = 2) -> Iterator[tuple[str, list[str]]]:
+    """Each thing of one link kind linked to min_members..max_shared nodes, with its sorted nodes."""
+    for thing, members in rows(store, members_query(link, max_shared, resolved, min_members)):
+        if thing is not None and members:
+            yield thing, sorted(set(members.split(" ")))
 
 
 def pair_counts(lists: Iterable[list[str]], max_shared: int | None = None) -> Counter[tuple[str, str]]:
@@ -47,7 +47,7 @@ def pair_counts(lists: Iterable[list[str]], max_shared: int | None = None) -> Co
 
 def shared_counts(store: Store, link: Link, max_shared: int | None, resolved: bool = False) -> Counter[tuple[str, str]]:
     """For each node pair (sorted IRIs), how many things of one link kind they share."""
-    return pair_counts(member_lists(store, link, max_shared, resolved))
+    return pair_counts(members for _, members in member_lists(store, link, max_shared, resolved))
 
 
 def weight_threshold(weights: Iterable[int], min_weight: int = 1, max_edges: int | None = None) -> int:

@@ -149,7 +149,8 @@ def is_resolved(store: Store) -> bool:
     return store.has_graph(sparql.RESOLUTION_GRAPH)
 
 
-def trial_nodes(store: Store, resolved: bool) -> Nodes:
+def trial_nodes(store: Store, resolved: bool, sites: dict[str, list[str]] | None = None) -> Nodes:
+    """Every trial with its attributes; ``sites`` (trial -> site IRIs) when the caller has read them."""
     nodes: Nodes = {node: {"label": nct, "type": "trial"} for node, nct in _first(store, sparql.TRIAL_ID).items()}
     for name, query in sparql.TRIAL_VALUES.items():
         found = _values(store, query)
@@ -163,11 +164,11 @@ def trial_nodes(store: Store, resolved: bool) -> Nodes:
     names = describe(store, sponsors.values(), [sparql.NAME])
     _set(nodes, "sponsor", {node: names[org][sparql.NAME] for node, org in sponsors.items() if org in names})
     countries = _first(store, sparql.COUNTRIES)
-    for node, sites in _values(store, sparql.TRIAL_SITES[resolved]).items():
+    for node, at in (sites if sites is not None else _values(store, sparql.TRIAL_SITES[resolved])).items():
         if node not in nodes:
             continue
-        nodes[node]["sites"] = len(sites)
-        ranked = Counter(countries[site] for site in sites if site in countries).most_common()
+        nodes[node]["sites"] = len(at)
+        ranked = Counter(countries[site] for site in at if site in countries).most_common()
         if ranked:  # the country with most of the trial's sites (ties: alphabetical)
             nodes[node]["country"] = min(ranked, key=lambda item: (-item[1], item[0]))[0]
             nodes[node]["countries"] = len(ranked)
@@ -212,17 +213,24 @@ def _two_mode_edges(left: dict[str, list[str]], right: dict[str, list[str]], opt
                      "exclusion criteria or interventions (one count per kind; weight = their sum)")
 def trial_trial(store: Store, options: ProjectionOptions) -> nx.Graph:
     resolved = is_resolved(store)
-    nodes = trial_nodes(store, resolved)
     per_kind = []
     exclusion: Counter[str] = Counter()
+    sites: dict[str, list[str]] = {}
     for link in sparql.LINKS.values():
-        if link.kind == "exclusion_criteria":
-            # All concepts, singletons too: one pass gives each trial's count and the shared pairs.
+        if link.kind in ("exclusion_criteria", "site"):
+            # Every thing, singletons too: one pass gives the shared pairs and, per trial, its
+            # number of exclusion criteria (for the Jaccard index) or its sites (for its country).
             lists = list(member_lists(store, link, None, resolved, min_members=1))
-            exclusion.update(trial for members in lists for trial in members)
-            per_kind.append(pair_counts((m for m in lists if len(m) > 1), options.max_shared))
+            for thing, members in lists:
+                for trial in members:
+                    if link.kind == "site":
+                        sites.setdefault(trial, []).append(thing)
+                    else:
+                        exclusion[trial] += 1
+            per_kind.append(pair_counts((m for _, m in lists if len(m) > 1), options.max_shared))
         else:
             per_kind.append(shared_counts(store, link, options.max_shared, resolved))
+    nodes = trial_nodes(store, resolved, sites)
     _set(nodes, "exclusion_criteria", dict(exclusion))
     edges, threshold = merge_counts(list(sparql.LINKS.values()), per_kind, options.min_weight, options.max_edges)
     for (a, b), attributes in edges.items():

@@ -53,7 +53,7 @@ def criteria_overlap(store: Store, kind: str = "all", max_shared: int | None = D
     sizes: Counter[str] = Counter()
     shared: Counter[tuple[str, str]] = Counter()
     for name in KINDS[kind]:
-        lists = list(member_lists(store, CRITERIA_LINKS[name], None, resolved, min_members=1))
+        lists = [members for _, members in member_lists(store, CRITERIA_LINKS[name], None, resolved, min_members=1)]
         sizes.update(trial for members in lists for trial in members)
         shared.update(pair_counts((members for members in lists if len(members) > 1), max_shared))
     return sizes, shared

@@ -12,9 +12,12 @@ Two rules keep the queries fast on a union of record graphs:
 - A shared entity (site, organisation, person, criterion concept) is described again in every
   record graph that mentions it, and the union graph keeps those copies. A join through two of
   its triples multiplies the copies (a site in 200 trials: 200 × 200 rows), so patterns here
-  touch a shared entity through one triple, and entity attributes are read by single-pattern
-  ``SELECT DISTINCT`` queries joined in Python.
+  touch a shared entity through one triple, and its attributes are looked up for the nodes at
+  hand (:func:`describe_query`) and joined in Python.
 - No OPTIONAL chains for attributes: one small query per attribute, folded in Python.
+
+Handing rows over costs more than finding them (Oxigraph decodes every term from its string
+table), so queries return as few rows as they can, and :func:`rows` streams them as strings.
 
 Hubs: a thing shared by very many nodes (the exclusion criterion "pregnancy", a sponsor of
 thousands of trials, a trial with a thousand site investigators) would add a clique of n²/2
@@ -32,12 +35,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kg.rdf.namespaces import ONTOLOGY
 from kg.rdf.terms import iri
 from kg.store.base import Store
 
-PREFIX = "PREFIX tkg: <https://w3id.org/trialkg/ontology#>\n"
-
-
+PREFIX = f"PREFIX tkg: <{ONTOLOGY}>\n"
 RESOLUTION_GRAPH = "https://w3id.org/trialkg/graph/resolution"  # written by `kg resolve`
 
 
@@ -161,7 +163,7 @@ AUTHORED = values_query(PERSON_LINKS["publication"].bind("n", "v"))
 
 # Shared entities are described by a few properties each, looked up for the nodes at hand
 # (see describe_query) rather than scanned for every entity of the store.
-TKG = "https://w3id.org/trialkg/ontology#"
+TKG = ONTOLOGY
 NAME = TKG + "name"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 AGENCY_CLASS = TKG + "agencyClass"

@@ -57,9 +57,7 @@ def resolve_command(store_path: Path | None) -> None:
         part = getattr(report, kind)
         click.echo(f"{kind}: {part.mentions} mentions -> {part.entities} entities "
                    f"({part.merged} merged into another), {part.seconds:.1f} s", err=True)
-    click.echo(f"resolved {path}: {report.junk_person_mentions} placeholder person mentions, "
-               f"{report.anonymous_sites} anonymised sites kept apart, {report.retired_iris} earlier IRIs "
-               f"redirected, {report.quads} quads, {report.seconds:.1f} s", err=True)
+    click.echo(f"resolved {path}: {report}", err=True)
 
 
 @click.command("evaluate-resolution")

@@ -221,21 +221,23 @@ def _author_places(store: Store) -> dict[str, list[AuthorPlace]]:
 
 def _investigators(store: Store) -> dict[str, list[Investigator]]:
     """Per trial, one Investigator per person (all their roles in that trial together)."""
-    grouped: dict[tuple[str, str], dict[str, set[str]]] = {}
+    roles: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    affiliations: dict[tuple[str, str], set[str]] = defaultdict(set)
     names: dict[tuple[str, str], str] = {}
     for t, person, role, role_type, name, affiliation in store.select(INVESTIGATORS_QUERY).values():
         if not (t and person and role and name):
             continue
-        entry = grouped.setdefault((t, person), {"roles": set(), "affiliations": set()})
-        entry["roles"].add((role, (role_type or "").rsplit("#", 1)[-1]))
+        key = (t, person)
+        roles[key].add((role, (role_type or "").rsplit("#", 1)[-1]))
         if affiliation:
-            entry["affiliations"].add(affiliation)
-        names[(t, person)] = min(names.get((t, person), name), name)
+            affiliations[key].add(affiliation)
+        names[key] = min(names.get(key, name), name)
     result: dict[str, list[Investigator]] = defaultdict(list)
-    for (t, person), entry in sorted(grouped.items()):
-        roles = sorted(entry["roles"])
-        result[t].append(Investigator(person, names[(t, person)], tuple(role for role, _ in roles),
-                                      tuple(kind for _, kind in roles), tuple(sorted(entry["affiliations"]))))
+    for (t, person), held in sorted(roles.items()):
+        ordered = sorted(held)
+        result[t].append(Investigator(person, names[(t, person)], tuple(role for role, _ in ordered),
+                                      tuple(kind for _, kind in ordered),
+                                      tuple(sorted(affiliations.get((t, person), ())))))
     return result
 
 

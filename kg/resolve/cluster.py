@@ -62,24 +62,23 @@ def candidate_pairs(keys: Mapping[int, Iterable[Hashable]], max_block: int) -> I
 
     Blocks larger than ``max_block`` are skipped: a key that many items share (a common
     word, "wang j") does not single out candidates, and comparing within it would be
-    quadratic. Items still meet through their other, rarer keys.
+    quadratic. Items still meet through their other, rarer keys. A pair that shares several
+    keys is produced by the first of them only, so no set of seen pairs is kept (at registry
+    scale it would hold millions).
     """
-    blocks: dict[Hashable, list[int]] = defaultdict(list)
-    for item, item_keys in keys.items():
-        for key in set(item_keys):
+    item_keys = {item: {str(key) for key in found} for item, found in keys.items()}
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for item, found in item_keys.items():
+        for key in found:
             blocks[key].append(item)
-    seen: set[tuple[int, int]] = set()
-    for key in sorted(blocks, key=str):
-        members = blocks[key]
-        if len(members) < 2 or len(members) > max_block:
-            continue
-        members.sort()
+    usable = {key for key, members in blocks.items() if 2 <= len(members) <= max_block}
+    for key in sorted(usable):
+        members = sorted(blocks[key])
         for index, first in enumerate(members):
+            first_keys = item_keys[first] & usable
             for second in members[index + 1:]:
-                pair = (first, second)
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair
+                if min(first_keys & item_keys[second]) == key:
+                    yield (first, second)
 
 
 @dataclass(order=True, frozen=True, slots=True)

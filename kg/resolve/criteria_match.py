@@ -35,7 +35,6 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from kg.resolve.constraints import (
-    VARIABLES,
     Constraint,
     comparator_symbols,
     lexicon,
@@ -235,6 +234,3 @@ def _dropped(form: CriterionForm) -> set[str]:
     """Words a form leaves out of the comparison ("women" beside "pregnant")."""
     return set(form.raw) - set(form.words) - FILLER | (FILLER & set(form.raw))
 
-
-def variable_label(code: str) -> str:
-    return VARIABLES[code].label

@@ -250,17 +250,10 @@ def _extra_runs(shared: set[str], long: NameTokens, places: frozenset[str]) -> l
     return runs
 
 
-def contains_facility(short: NameTokens, long: NameTokens, places: frozenset[str],
-                      region: frozenset[str] = frozenset()) -> bool:
-    """True when ``long`` is ``short`` plus words that do not make it another facility.
-
-    ``region`` holds the state and country words: a short name made of those and generic
-    words ("University of Texas - Houston") names a system, which no named unit
-    ("MD Anderson Cancer Center") may be assumed to belong to.
-    """
+def contains_facility(short: NameTokens, long: NameTokens, places: frozenset[str]) -> bool:
+    """True when ``long`` is ``short`` plus words that do not make it another facility."""
     if not short.tokens or not set(short.tokens) - GENERIC:
         return False  # "Memorial Hospital" inside anything says nothing
-    del region  # reserved: a state-named system vs its units needs more than names to tell apart
     shared = _covered(short, long, places)
     if shared is None:
         return False
@@ -286,8 +279,7 @@ def same_facility(a: NameTokens, b: NameTokens, places: frozenset[str]) -> bool:
     return facility_score(a, b, places) > 0
 
 
-def facility_score(a: NameTokens, b: NameTokens, places: frozenset[str],
-                   region: frozenset[str] = frozenset()) -> float:
+def facility_score(a: NameTokens, b: NameTokens, places: frozenset[str]) -> float:
     """1 for the same tokens, 0.9 for a near spelling, 0.8 for a contained name, else 0."""
     if a.tokens == b.tokens or a.spaceless == b.spaceless or set(a.tokens) == set(b.tokens):
         return 1.0
@@ -298,7 +290,7 @@ def facility_score(a: NameTokens, b: NameTokens, places: frozenset[str],
             and fuzz.ratio(a.key, b.key) >= 93):
         return 0.9
     short, long = (a, b) if len(a.tokens) <= len(b.tokens) else (b, a)
-    if contains_facility(short, long, places, region):
+    if contains_facility(short, long, places):
         return 0.8
     return 0.0
 

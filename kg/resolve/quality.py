@@ -22,8 +22,22 @@ from dataclasses import dataclass
 
 from kg.model import AgeLimit, StudyDate, Trial
 from kg.resolve.constraints import parse_constraints
+from kg.resolve.criteria import normalize_criterion
 
 _AGE_HINT = re.compile(r"\b(?:age[ds]?|years?|old)\b", re.IGNORECASE)
+# An age bound of the whole trial is stated early ("Male and female patients age 18 to 65");
+# one stated late, under a condition or for one group is about a subgroup ("For children aged
+# 18 months or over: ...", "... (if aged 18 to 55)", "women age >= 65 years").
+_EARLY_AGE = re.compile(r"^(?:\S+\s+){0,6}?(?:age[ds]?\b|(?:<|>|<=|>=)?\s*\d+(?:\.\d+)?\s*(?:-|to)?\s*(?:\d+\s*)?"
+                        r"(?:years?|yrs?|months?)\b)")
+_SUBGROUP = re.compile(r"\b(?:if|for|when|unless|except|arm|cohort|group|part|stage|subjects in|patients in)\b|"
+                       r"^(?:(?!\bmen\b|\bmale).)*\b(?:women|woman|females?)\b(?!.*\b(?:men|males?)\b)|"
+                       r"^(?:(?!\bwomen\b|\bfemale).)*\b(?:men|man|males?)\b(?!.*\b(?:women|females?)\b)")
+
+
+def _trial_age_bound(normalized: str) -> bool:
+    """Whether a criterion states the age of every participant (not of a subgroup)."""
+    return bool(_EARLY_AGE.search(normalized)) and not _SUBGROUP.search(normalized)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,33 +66,42 @@ def _limit(limit: AgeLimit) -> str:
 
 
 def _age_findings(trial: Trial) -> list[Finding]:
+    """Age limits the inclusion criteria state that the structured age fields contradict.
+
+    Only inclusion criteria that bound every participant's age count (exclusions and
+    subgroup conditions often bound a part of the population). "< 7 years" and a structured
+    maximum of 6 years agree (the registry's maximum is inclusive), so a strict bound is
+    allowed one year of difference.
+    """
     eligibility = trial.eligibility
-    lowest: tuple[float, str] | None = None
-    highest: tuple[float, str] | None = None
+    lowest: tuple[float, bool, str] | None = None
+    highest: tuple[float, bool, str] | None = None
     for criterion in eligibility.criteria:
-        if not _AGE_HINT.search(criterion.text):
+        if criterion.kind != "INCLUSION" or not _AGE_HINT.search(criterion.text):
             continue
-        for constraint in parse_constraints(criterion.text):
+        normalized = normalize_criterion(criterion.text)
+        if not _trial_age_bound(normalized):
+            continue
+        for constraint in parse_constraints(normalized, normalized=True):
             if constraint.variable != "age" or constraint.normalized_value is None:
                 continue
-            value = constraint.normalized_value
-            upper = constraint.comparator in ("<", "<=")
-            if criterion.kind == "EXCLUSION":
-                upper = not upper  # excluding "age > 70" bounds age from above
-            elif criterion.kind != "INCLUSION":
-                continue
-            if upper and (highest is None or value < highest[0]):
-                highest = (value, criterion.text)
-            if not upper and (lowest is None or value > lowest[0]):
-                lowest = (value, criterion.text)
+            bound = (constraint.normalized_value, constraint.comparator in ("<", ">"), criterion.text)
+            if constraint.comparator in ("<", "<=") and (highest is None or bound[0] < highest[0]):
+                highest = bound
+            if constraint.comparator in (">", ">=") and (lowest is None or bound[0] > lowest[0]):
+                lowest = bound
     out: list[Finding] = []
-    for bound, limit, code, word in ((highest, eligibility.maximum_age, "age-maximum-contradiction", "maximum"),
+    for found, limit, code, word in ((highest, eligibility.maximum_age, "age-maximum-contradiction", "maximum"),
                                      (lowest, eligibility.minimum_age, "age-minimum-contradiction", "minimum")):
-        if bound is None or limit is None or abs(bound[0] - limit.years) < 1:
+        if found is None or limit is None:
             continue
-        out.append(Finding(code, "error", f"The criteria text gives a {word} age of {bound[0]:g} years "
-                                          f"(\"{bound[1]}\") but the structured {word} age is {_limit(limit)}.",
-                           f"{bound[0]:g} years", _limit(limit)))
+        value, strict, text = found
+        difference = abs(value - limit.years)
+        if difference < 1 or (strict and difference <= 1):
+            continue
+        out.append(Finding(code, "error", f"The criteria text gives a {word} age of {value:g} years "
+                                          f"(\"{text}\") but the structured {word} age is {_limit(limit)}.",
+                           f"{value:g} years", _limit(limit)))
     if eligibility.minimum_age and eligibility.maximum_age and (
             eligibility.minimum_age.years > eligibility.maximum_age.years):
         out.append(Finding("age-limits-inverted", "error",

@@ -71,7 +71,6 @@ class _Site:
     state: str
     country: str
     places: frozenset[str]
-    region: frozenset[str]
     lat: float | None
     lon: float | None
 
@@ -125,8 +124,7 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
         if is_anonymous_facility(mention.facility):
             continue
         named.append(_Site(iri, result.tokens[iri], city_key(mention.city), city_key(mention.state),
-                           city_key(mention.country), places, place_words(mention.state, mention.country),
-                           mention.lat, mention.lon))
+                           city_key(mention.country), places, mention.lat, mention.lon))
     cities = _city_classes({(s.country, s.city) for s in named if s.city})
     df: Counter[str] = Counter()
     distinctive = [distinctive_tokens(s.tokens, s.places) for s in named]
@@ -183,7 +181,7 @@ def _site_edge(a: _Site, b: _Site, ia: int, ib: int, cities: dict[tuple[str, str
         return None
     if a.state and b.state and a.state != b.state:
         return None
-    score = facility_score(a.tokens, b.tokens, a.places | b.places, a.region | b.region)
+    score = facility_score(a.tokens, b.tokens, a.places | b.places)
     if not score:
         return None
     evidence = ["same city" if same_city else "within 2 km",

@@ -72,6 +72,14 @@ class ResolutionReport:
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def __str__(self) -> str:
+        """One line for a terminal: entities per kind and the time taken."""
+        parts = [f"{getattr(self, kind).mentions} {label} -> {getattr(self, kind).entities}"
+                 for kind, label in (("persons", "person mentions"), ("organizations", "organisations"),
+                                     ("sites", "site mentions"), ("criteria", "criterion concepts"))]
+        return (", ".join(parts) + f" ({self.junk_person_mentions} placeholders, {self.anonymous_sites} anonymised "
+                f"sites, {self.retired_iris} earlier IRIs redirected; {self.quads} quads, {self.seconds:.1f} s)")
+
 
 class _Output:
     """Streams the writer's lines into the store in bounded chunks."""

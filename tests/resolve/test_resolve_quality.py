@@ -37,7 +37,18 @@ def test_completed_with_zero_enrollment_and_inverted_age_limits() -> None:
     assert {f.code for f in find_issues(trial)} == {"zero-enrollment-completed", "age-limits-inverted"}
 
 
-def test_an_exclusion_above_an_age_bounds_the_maximum() -> None:
+def test_subgroups_exclusions_and_strict_bounds_are_not_contradictions() -> None:
     trial = Trial(nct_id="NCT1", eligibility=Eligibility(
-        criteria=(Criterion("Age > 70 years", "EXCLUSION"),), maximum_age=AgeLimit(80, "Years")))
-    assert [f.code for f in find_issues(trial)] == ["age-maximum-contradiction"]
+        criteria=(Criterion("Age > 70 years", "EXCLUSION"),
+                  Criterion("For adolescents under 18 years of age, able to provide informed assent", "INCLUSION"),
+                  Criterion("Aged >= 4 and < 7 years at the time of study vaccination", "INCLUSION")),
+        minimum_age=AgeLimit(4, "Years"), maximum_age=AgeLimit(6, "Years")))
+    assert find_issues(trial) == []
+
+
+def test_a_stated_range_against_other_structured_limits() -> None:
+    trial = Trial(nct_id="NCT1", eligibility=Eligibility(
+        criteria=(Criterion("Aged 18-50 years old", "INCLUSION"),), minimum_age=AgeLimit(18, "Months"),
+        maximum_age=AgeLimit(50, "Years")))
+    assert [(f.code, f.stated, f.structured) for f in find_issues(trial)] == [
+        ("age-minimum-contradiction", "18 years", "18 Months")]
