@@ -45,14 +45,27 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
         "",
         "## Build",
         "",
-        "| studies | build | studies/s | quads | quads/s | of which loading | peak RSS | store on disk | failed |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "`kg build` as a user runs it: read, parse and emit in worker processes, bulk-load into Oxigraph "
+        "(the pipeline), then resolution and investigator-author linking (post-load stages).",
+        "",
+        "| studies | build (all) | pipeline | of which waiting on the loader | resolution | author links "
+        "| studies/s (all) | quads | quads/s (pipeline) | peak RSS | store on disk | failed |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["builds"]:
+        pipeline = row.get("pipeline_seconds", row["build_seconds"])
         lines.append(
-            f"| {row['n']:,} | {_fmt_seconds(row['build_seconds'])} | {row['studies_per_second']:.0f} | "
-            f"{row['quads']:,} | {row['quads_per_second']:,.0f} | {_fmt_seconds(row['load_seconds'])} | "
+            f"| {row['n']:,} | {_fmt_seconds(row['build_seconds'])} | {_fmt_seconds(pipeline)} | "
+            f"{_fmt_seconds(row['load_seconds'])} | {_fmt_seconds(row.get('resolution_seconds'))} | "
+            f"{_fmt_seconds(row.get('authorship_seconds'))} | {row['studies_per_second']:.0f} | "
+            f"{row['quads']:,} | {row['quads'] / pipeline:,.0f} | "
             f"{row['peak_rss_bytes'] / 1024**2:,.0f} MiB | {row['store_bytes'] / 1024**2:,.0f} MiB | {row['failed']} |")
+    lines += ["", "Per study (a flat column is a stage linear in N):", "",
+              "| studies | pipeline ms/study | resolution ms/study | author links ms/study |", "|---:|---:|---:|---:|"]
+    for row in results["builds"]:
+        per = [row.get(key) for key in ("pipeline_seconds", "resolution_seconds", "authorship_seconds")]
+        lines.append(f"| {row['n']:,} | " + " | ".join("—" if v is None else f"{1000 * v / row['n']:.2f}"
+                                                       for v in per) + " |")
     names = sorted({name for row in results["builds"] for name in row["queries"]})
     lines += ["", "## Canned query latency (Oxigraph store, fresh process)", "",
               "| query | " + " | ".join(f"{row['n']:,}" for row in results["builds"]) + " |",
@@ -60,6 +73,16 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
     for name in names:
         cells = [_query_cell(row["queries"].get(name, {"seconds": None})) for row in results["builds"]]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if any(row.get("queries_one_trial") for row in results["builds"]):
+        lines += ["", "## Canned query latency for one trial (`--param nct=...`; trials-excluding-above with "
+                  "variable=bmi, value=35)", "",
+                  "| query | " + " | ".join(f"{row['n']:,} ({row.get('one_trial')})"
+                                            for row in results["builds"]) + " |",
+                  "|---|" + "---:|" * len(results["builds"])]
+        for name in names:
+            cells = [_query_cell(row.get("queries_one_trial", {}).get(name, {"seconds": None}))
+                     for row in results["builds"]]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if results["naive"]:
         lines += ["", "## The naive way (same extraction, then rdflib Dataset + rdflib SPARQL)", "",
                   "| studies | naive build | trialkg build | ratio | "
@@ -99,10 +122,11 @@ def _targets(results: dict[str, Any]) -> list[str]:
     rss_ok = largest["peak_rss_bytes"] <= RSS_TARGET_BYTES
     out.append(f"- Peak RSS under 4 GB: **{'met' if rss_ok else 'missed'}** "
                f"({largest['peak_rss_bytes'] / 1024**3:.2f} GiB).")
-    slow = [name for name, q in largest["queries"].items()
-            if q.get("timeout") or q.get("seconds") is None or q["seconds"] > QUERY_TARGET_SECONDS]
-    out.append(f"- Every canned query under 10 s at {largest['n']:,}: **{'met' if not slow else 'missed'}**"
-               + (f" (over: {', '.join(slow)})." if slow else "."))
+    for form, key in (("registry-wide", "queries"), ("for one trial", "queries_one_trial")):
+        slow = [name for name, q in largest.get(key, {}).items()
+                if q.get("timeout") or q.get("seconds") is None or q["seconds"] > QUERY_TARGET_SECONDS]
+        out.append(f"- Every canned query {form} under 10 s at {largest['n']:,}: "
+                   f"**{'met' if not slow else 'missed'}**" + (f" (over: {', '.join(slow)})." if slow else "."))
     return out
 
 

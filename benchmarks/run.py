@@ -5,15 +5,19 @@ One command measures, on this machine, for each size N of a synthetic registry (
 
 * ``kg build --jobs 2`` wall time, studies/s, triples/s, time spent loading, peak RSS of
   the whole process tree (parent + workers), store size on disk;
-* the latency of every canned query on the built store (a fresh process per query, with
-  a time limit);
+* the time of the post-load stages (entity resolution, investigator-author links), which
+  ``kg build`` runs by default;
+* the latency of every canned query on the built store (a fresh process per query, with a
+  time limit), in two forms: registry-wide (no parameters: every pair, every finding) and
+  for one trial (``nct`` bound; the threshold query with ``variable=bmi value=35``), the
+  way a user asks interactively;
 * the naive way (the same extraction, then an rdflib Dataset and rdflib's SPARQL
   engine) at the sizes where it finishes in reasonable time, as ratios.
 
 It writes ``benchmarks/results/registry.md``, ``registry.json`` and ``registry.png``.
 
 Example:
-    python benchmarks/run.py --sizes 10000 100000 560000 --naive-sizes 1000 10000
+    python benchmarks/run.py --sizes 10000 100000 560000 --naive-sizes 1000 3000
     python benchmarks/run.py --sizes 2000 --naive-sizes 500      # a quick check
 """
 
@@ -38,8 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results"
 PYTHON = sys.executable
-QUERY_TIMEOUT = 300.0
-NAIVE_TIMEOUT = 120.0
+QUERY_TIMEOUT = 60.0
+NAIVE_TIMEOUT = 60.0
+NAIVE_LOAD_TIMEOUT = 600.0
+ONE_TRIAL_PARAMS = {"variable": "bmi", "value": "35"}  # besides nct
 
 
 def generate(n: int, seed: int) -> Path:
@@ -98,12 +104,14 @@ def canned_queries() -> list[str]:
     return [q.name for q in list_queries()]
 
 
-def time_query(store: Path, name: str, engine: str = "oxigraph", data: Path | None = None) -> dict[str, Any]:
+def time_query(store: Path, name: str, engine: str = "oxigraph", data: Path | None = None,
+               params: dict[str, str] | None = None) -> dict[str, Any]:
     """One canned query in a fresh process: its latency and row count, or a timeout."""
     script = (
         "import sys, time, json\n"
         "from kg.queries import get_query\n"
         f"name = {name!r}\n"
+        f"params = {params or {}!r}\n"
         + (
             f"from kg.store import open_store\nstore = open_store({str(store)!r}, read_only=True)\n"
             if engine == "oxigraph"
@@ -111,16 +119,37 @@ def time_query(store: Path, name: str, engine: str = "oxigraph", data: Path | No
             f"store.dataset.parse({str(data)!r}, format='nquads')\n"
         )
         + "started = time.perf_counter()\n"
-        "rows = len(store.select(get_query(name).bind()).rows)\n"
+        "query = get_query(name)\n"
+        "known = {p.name for p in query.parameters}\n"
+        "rows = len(store.select(query.bind({k: v for k, v in params.items() if k in known})).rows)\n"
         "print(json.dumps({'seconds': time.perf_counter() - started, 'rows': rows}))\n"
     )
     _seconds, _, result = run_measured([PYTHON, "-c", script], timeout=QUERY_TIMEOUT if engine == "oxigraph"
                                       else NAIVE_TIMEOUT)
     if result is None:
-        return {"seconds": None, "rows": None, "timeout": True, "limit": QUERY_TIMEOUT}
+        return {"seconds": None, "rows": None, "timeout": True,
+                "limit": QUERY_TIMEOUT if engine == "oxigraph" else NAIVE_TIMEOUT}
     if result.returncode != 0:
         return {"seconds": None, "rows": None, "error": result.stderr.strip().splitlines()[-1:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+ONE_TRIAL = """PREFIX tkg: <https://w3id.org/trialkg/ontology#>
+SELECT ?nct WHERE { ?t tkg:hasSite ?site ; tkg:resultReference ?publication ; tkg:hasRole ?role ; tkg:nctId ?nct }
+LIMIT 1"""
+
+
+def typical_trial(store: Path) -> str | None:
+    """A trial with sites, a results publication and investigators: the per-trial queries' subject."""
+    sys.path.insert(0, str(ROOT))
+    from kg.store import open_store
+
+    opened = open_store(store, read_only=True)
+    try:
+        rows = opened.select(ONE_TRIAL).rows
+        return rows[0][0].value if rows and rows[0][0] is not None else None
+    finally:
+        opened.close()
 
 
 def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
@@ -133,9 +162,13 @@ def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
     assert result is not None and result.returncode == 0, result.stderr if result else "timeout"
     report = json.loads(report_path.read_text())
     active = store / os.readlink(store / "active")
+    stages = report.get("stage_seconds", {})
     row: dict[str, Any] = {
         "n": n,
         "build_seconds": seconds,
+        "pipeline_seconds": report["seconds"],
+        "resolution_seconds": stages.get("resolution"),
+        "authorship_seconds": stages.get("authorship"),
         "studies_per_second": n / seconds,
         "quads": report["quads"],
         "quads_per_second": report["quads"] / seconds,
@@ -146,10 +179,16 @@ def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
         "store_bytes": _du(active),
         "input_bytes": source.stat().st_size,
         "queries": {},
+        "queries_one_trial": {},
     }
+    nct = typical_trial(store)
+    row["one_trial"] = nct
     for name in canned_queries():
         row["queries"][name] = time_query(store, name)
         print(f"  {n}: {name}: {row['queries'][name]}", file=sys.stderr)
+        if nct:
+            row["queries_one_trial"][name] = time_query(store, name, params={"nct": nct, **ONE_TRIAL_PARAMS})
+            print(f"  {n}: {name} ({nct}): {row['queries_one_trial'][name]}", file=sys.stderr)
     return row
 
 
@@ -162,7 +201,7 @@ def bench_naive(n: int, seed: int) -> dict[str, Any]:
     assert result is not None and result.returncode == 0
     script = ("import rdflib, time\nd = rdflib.Dataset(default_union=True)\nstarted = time.perf_counter()\n"
               f"d.parse({str(nquads)!r}, format='nquads')\nprint(time.perf_counter() - started)\n")
-    _load_seconds, peak, loaded = run_measured([PYTHON, "-c", script], timeout=NAIVE_TIMEOUT)
+    _load_seconds, peak, loaded = run_measured([PYTHON, "-c", script], timeout=NAIVE_LOAD_TIMEOUT)
     row: dict[str, Any] = {"n": n, "extract_seconds": extract_seconds, "queries": {}}
     if loaded is None:
         row["load_seconds"] = None
@@ -177,12 +216,17 @@ def bench_naive(n: int, seed: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    global QUERY_TIMEOUT, NAIVE_TIMEOUT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 560_000])
-    parser.add_argument("--naive-sizes", type=int, nargs="*", default=[1_000, 10_000])
+    parser.add_argument("--naive-sizes", type=int, nargs="*", default=[1_000, 3_000])
+    parser.add_argument("--append", action="store_true",
+                        help="keep the rows of registry.json for sizes not measured in this run")
+    parser.add_argument("--query-timeout", type=float, default=QUERY_TIMEOUT, help="seconds per query")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
+    QUERY_TIMEOUT = NAIVE_TIMEOUT = args.query_timeout
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "memory_bytes": psutil.virtual_memory().total,
                     "python": platform.python_version(), "platform": platform.platform()},
@@ -190,13 +234,20 @@ def main() -> None:
         "builds": [], "naive": [],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
+    previous = RESULTS / "registry.json"
+    if args.append and previous.exists():
+        earlier = json.loads(previous.read_text())
+        results["builds"] = [row for row in earlier["builds"] if row["n"] not in args.sizes]
+        results["naive"] = [row for row in earlier["naive"] if row["n"] not in args.naive_sizes]
     for n in args.naive_sizes:
         print(f"naive {n} ...", file=sys.stderr)
         results["naive"].append(bench_naive(n, args.seed))
+        results["naive"].sort(key=lambda row: row["n"])
         _write(results)
     for n in args.sizes:
         print(f"build {n} ...", file=sys.stderr)
         results["builds"].append(bench_build(n, args.seed, args.jobs))
+        results["builds"].sort(key=lambda row: row["n"])
         _write(results)
     print(f"wrote {RESULTS / 'registry.md'}", file=sys.stderr)
 

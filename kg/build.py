@@ -62,6 +62,7 @@ class BuildReport:
     quads: int = 0
     seconds: float = 0.0
     load_seconds: float = 0.0  # of which: waiting for the store to take the quads
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages (resolution, ...)
     failures: list[Issue] = field(default_factory=list)
     superseded: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)

@@ -7,6 +7,7 @@ Every command calls library functions and formats their results; user errors
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -108,7 +109,7 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
             if bar is not None:
                 bar.close()
         if run_resolution and nquads_out is None and report.records_loaded:
-            _post_load_stages(store)
+            report.stage_seconds.update(_post_load_stages(store))
         total = len(store)
     if report_path is not None:
         report_path.write_bytes(report.to_json())
@@ -117,15 +118,22 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
         raise KGError("nothing could be loaded from the given paths")
 
 
-def _post_load_stages(store: Store) -> None:
-    """Cross-record stages that need the whole graph: entity resolution, then authorship links."""
+def _post_load_stages(store: Store) -> dict[str, float]:
+    """Cross-record stages that need the whole graph: entity resolution, then authorship links.
+
+    Returns the seconds each took, for the build report.
+    """
     from kg.resolve.authorship import link_investigators_to_authors
     from kg.resolve.stage import resolve
 
+    started = time.perf_counter()
     resolution = resolve(store)
+    resolved = time.perf_counter()
     links = link_investigators_to_authors(store)
+    linked = time.perf_counter()
     click.echo(f"resolved: {resolution}", err=True)
     click.echo(f"investigator-author links: {links}", err=True)
+    return {"resolution": resolved - started, "authorship": linked - resolved}
 
 
 def _print_report(report: BuildReport, store_dir: Path, total: int, limit: int = 20) -> None:
