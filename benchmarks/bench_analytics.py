@@ -164,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projections", nargs="*", default=None, help="default: all")
     parser.add_argument("--no-write", action="store_true", help="skip timing the write-back")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--reuse-store", type=Path, default=None,
+                        help="analyse this store of n studies (e.g. benchmarks/work/store-100000 from run.py, "
+                             "built by `kg build` with resolution) instead of building one")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
@@ -175,7 +178,14 @@ def main(argv: list[str] | None = None) -> int:
     from kg.analyze import PROJECTIONS
 
     load = os.getloadavg()[0]
-    info = prepare(args.n, args.seed, args.jobs, args.work)
+    if args.reuse_store is not None:
+        from kg.store import open_store
+
+        with open_store(args.reuse_store, read_only=True) as store:
+            info: dict[str, Any] = {"store": str(args.reuse_store), "records": args.n, "quads": len(store),
+                                    "built_by": "kg build (with resolution), reused"}
+    else:
+        info = prepare(args.n, args.seed, args.jobs, args.work)
     print(f"store ready: {info.get('records')} studies, {info['quads']:,} quads", file=sys.stderr)
     results = []
     for name in args.projections or sorted(PROJECTIONS):
