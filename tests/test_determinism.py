@@ -59,3 +59,19 @@ def test_same_trial_twice_keeps_one_graph(tmp_path: Path) -> None:
     rows = store.select("PREFIX tkg: <https://w3id.org/trialkg/ontology#> "
                         "SELECT (COUNT(?c) AS ?n) WHERE { ?t tkg:nctId 'NCT01374854' ; tkg:hasCriterion ?c }")
     assert rows.values() == [("39",)]
+
+
+@pytest.mark.slow
+def test_parallel_build_equals_serial_build_on_the_shared_data(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every real record (JSON, XML, CSV, PubMed): two worker processes give the serial graph, byte for byte."""
+    from tests.conftest import DATA
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    serial, parallel = open_store(tmp_path / "serial"), open_store(tmp_path / "parallel")
+    serial_report = build([DATA], serial, jobs=1)
+    parallel_report = build([DATA], parallel, jobs=2)
+    assert serial_report.records_loaded > 100
+    assert parallel_report.records_loaded == serial_report.records_loaded
+    assert [str(f) for f in parallel_report.failures] == [str(f) for f in serial_report.failures]
+    assert _nquads(parallel) == _nquads(serial)
