@@ -178,9 +178,14 @@ def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
         "peak_rss_bytes": peak,
         "store_bytes": _du(active),
         "input_bytes": source.stat().st_size,
-        "queries": {},
-        "queries_one_trial": {},
     }
+    return time_queries(row, store)
+
+
+def time_queries(row: dict[str, Any], store: Path) -> dict[str, Any]:
+    """Every canned query on one built store, registry-wide and for one typical trial."""
+    n = row["n"]
+    row["queries"], row["queries_one_trial"] = {}, {}
     nct = typical_trial(store)
     row["one_trial"] = nct
     for name in canned_queries():
@@ -220,6 +225,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 560_000])
     parser.add_argument("--naive-sizes", type=int, nargs="*", default=[1_000, 3_000])
+    parser.add_argument("--queries-only", action="store_true",
+                        help="re-time the queries on the stores of an earlier run (keeps its build rows)")
     parser.add_argument("--append", action="store_true",
                         help="keep the rows of registry.json for sizes not measured in this run")
     parser.add_argument("--query-timeout", type=float, default=QUERY_TIMEOUT, help="seconds per query")
@@ -244,6 +251,16 @@ def main() -> None:
         results["naive"].append(bench_naive(n, args.seed))
         results["naive"].sort(key=lambda row: row["n"])
         _write(results)
+    if args.queries_only:
+        earlier = {row["n"]: row for row in json.loads(previous.read_text())["builds"]}
+        results.update({key: value for key, value in json.loads(previous.read_text()).items()
+                        if key not in ("builds", "naive")})
+        for n in args.sizes:
+            print(f"queries {n} ...", file=sys.stderr)
+            results["builds"].append(time_queries(earlier[n], WORK / f"store-{n}"))
+            results["builds"].sort(key=lambda row: row["n"])
+            _write(results)
+        return
     for n in args.sizes:
         print(f"build {n} ...", file=sys.stderr)
         results["builds"].append(bench_build(n, args.seed, args.jobs))
