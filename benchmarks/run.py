@@ -246,6 +246,9 @@ def main() -> None:
         earlier = json.loads(previous.read_text())
         results["builds"] = [row for row in earlier["builds"] if row["n"] not in args.sizes]
         results["naive"] = [row for row in earlier["naive"] if row["n"] not in args.naive_sizes]
+    if args.queries_only:
+        args.naive_sizes = []
+        results["naive"] = json.loads(previous.read_text())["naive"]
     for n in args.naive_sizes:
         print(f"naive {n} ...", file=sys.stderr)
         results["naive"].append(bench_naive(n, args.seed))
@@ -255,6 +258,7 @@ def main() -> None:
         earlier = {row["n"]: row for row in json.loads(previous.read_text())["builds"]}
         results.update({key: value for key, value in json.loads(previous.read_text()).items()
                         if key not in ("builds", "naive")})
+        results["queries_rerun"] = time.strftime("%Y-%m-%d %H:%M:%S")
         for n in args.sizes:
             print(f"queries {n} ...", file=sys.stderr)
             results["builds"].append(time_queries(earlier[n], WORK / f"store-{n}"))
