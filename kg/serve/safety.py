@@ -4,7 +4,7 @@ Why: a SPARQL endpoint that runs ``SERVICE <http://internal-host/...>`` or ``LOA
 anyone makes the server fetch arbitrary URLs on their behalf (server-side request forgery),
 so ``kg serve`` refuses both unless started with ``--allow-service``. The check looks for the
 keywords outside strings, IRIs and comments (``"customer service"`` or ``<http://x/service>``
-are fine), in the text as written and after SPARQL's ``\\uXXXX`` codepoint escapes are
+are fine), in the text as written and after SPARQL's ``\\u`` + four-hex-digit codepoint escapes are
 expanded, so an escape cannot hide the keyword from one reading and show it to another.
 
 Example:
