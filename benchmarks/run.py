@@ -247,30 +247,32 @@ def main() -> None:
         results["builds"] = [row for row in earlier["builds"] if row["n"] not in args.sizes]
         results["naive"] = [row for row in earlier["naive"] if row["n"] not in args.naive_sizes]
     if args.queries_only:
-        args.naive_sizes = []
-        results["naive"] = json.loads(previous.read_text())["naive"]
+        rerun_queries(results, json.loads(previous.read_text()), args.sizes)
+        return
     for n in args.naive_sizes:
         print(f"naive {n} ...", file=sys.stderr)
         results["naive"].append(bench_naive(n, args.seed))
         results["naive"].sort(key=lambda row: row["n"])
         _write(results)
-    if args.queries_only:
-        earlier = {row["n"]: row for row in json.loads(previous.read_text())["builds"]}
-        results.update({key: value for key, value in json.loads(previous.read_text()).items()
-                        if key not in ("builds", "naive")})
-        results["queries_rerun"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        for n in args.sizes:
-            print(f"queries {n} ...", file=sys.stderr)
-            results["builds"].append(time_queries(earlier[n], WORK / f"store-{n}"))
-            results["builds"].sort(key=lambda row: row["n"])
-            _write(results)
-        return
     for n in args.sizes:
         print(f"build {n} ...", file=sys.stderr)
         results["builds"].append(bench_build(n, args.seed, args.jobs))
         results["builds"].sort(key=lambda row: row["n"])
         _write(results)
     print(f"wrote {RESULTS / 'registry.md'}", file=sys.stderr)
+
+
+def rerun_queries(results: dict[str, Any], earlier: dict[str, Any], sizes: list[int]) -> None:
+    """Re-time the queries on the stores an earlier run built, keeping its build and naive rows."""
+    builds = {row["n"]: row for row in earlier["builds"]}
+    results.update({key: value for key, value in earlier.items() if key != "builds"})
+    results["builds"] = []
+    results["queries_rerun"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    for n in sizes:
+        print(f"queries {n} ...", file=sys.stderr)
+        results["builds"].append(time_queries(builds[n], WORK / f"store-{n}"))
+        results["builds"].sort(key=lambda row: row["n"])
+        _write(results)
 
 
 def _write(results: dict[str, Any]) -> None:
