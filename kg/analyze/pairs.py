@@ -17,11 +17,11 @@ Example:
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from itertools import combinations
 
-from kg.analyze.sparql import Link, members_query, rows
+from kg.analyze.sparql import Link, canonical_query, members_query, rows
 from kg.store.base import Store
 
 Edges = dict[tuple[str, str], dict[str, object]]
@@ -30,9 +30,31 @@ Edges = dict[tuple[str, str], dict[str, object]]
 def member_lists(store: Store, link: Link, max_shared: int | None, resolved: bool = False,
                  min_members: int = 2) -> Iterator[tuple[str, list[str]]]:
     """Each thing of one link kind linked to min_members..max_shared nodes, with its sorted nodes."""
+    if resolved and link.canonical:
+        yield from _canonical_member_lists(store, link, max_shared, min_members)
+        return
     for thing, members in rows(store, members_query(link, max_shared, resolved, min_members)):
         if thing is not None and members:
             yield thing, sorted(set(members.split(" ")))
+
+
+def _canonical_member_lists(store: Store, link: Link, max_shared: int | None,
+                            min_members: int) -> Iterator[tuple[str, list[str]]]:
+    """Member lists of canonical things: the surface lists merged through ``link.canonical``.
+
+    The caps apply after merging (two spellings of a criterion in 30 trials each are one
+    criterion in 60), so the store hands over every surface list, singletons too.
+    """
+    canonical = {thing: target for thing, target in rows(store, canonical_query(link.canonical))
+                 if thing is not None and target is not None}
+    merged: dict[str, set[str]] = defaultdict(set)
+    for thing, members in rows(store, members_query(link, None, False, 1)):
+        if thing is not None and members:
+            merged[canonical.get(thing, thing)].update(members.split(" "))
+    for thing in sorted(merged):
+        members = merged[thing]
+        if len(members) >= min_members and (max_shared is None or len(members) <= max_shared):
+            yield thing, sorted(members)
 
 
 def pair_counts(lists: Iterable[list[str]], max_shared: int | None = None) -> Counter[tuple[str, str]]:

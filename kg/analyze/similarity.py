@@ -35,11 +35,10 @@ from kg.analyze.projections import (
 from kg.errors import KGError
 from kg.store.base import Store
 
-_INCLUSION = "?{n} tkg:hasCriterion ?criterion . ?criterion a tkg:InclusionCriterion ; tkg:criterionConcept "
 CRITERIA_LINKS = {
     "exclusion": sparql.LINKS["exclusion_criteria"],
-    "inclusion": sparql.Link("inclusion_criteria", "shared_inclusion", _INCLUSION + "?{x} .",
-                             _INCLUSION + "?concept . ?concept tkg:resolvedAs ?{x} ."),
+    "inclusion": sparql.Link("inclusion_criteria", "shared_inclusion", "?{n} tkg:inclusionConcept ?{x} .",
+                             canonical="tkg:resolvedAs"),
 }
 KINDS = {"all": ("inclusion", "exclusion"), "inclusion": ("inclusion",), "exclusion": ("exclusion",)}
 

@@ -43,6 +43,8 @@ _REFERENCE_PROPERTY = {
 }
 _CRITERION_CLASS = {"INCLUSION": TKG.InclusionCriterion, "EXCLUSION": TKG.ExclusionCriterion}
 _CRITERION_KEY = {"INCLUSION": "inc", "EXCLUSION": "exc"}
+# Trial -> concept shortcuts, so "which trials share this criterion" is one triple pattern.
+_CONCEPT_SHORTCUT = {"INCLUSION": TKG.inclusionConcept, "EXCLUSION": TKG.exclusionConcept}
 
 
 def record_graph(trial: Trial) -> str:
@@ -230,6 +232,7 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
         kind_class = _CRITERION_CLASS.get(criterion.kind)
         if kind_class:
             q.add(node, A, kind_class)
+            q.add(t, _CONCEPT_SHORTCUT[criterion.kind], concept)
         q.text(node, TKG.criterionText, criterion.text)
         q.text(node, TKG.normalizedText, normal)
         q.add(node, TKG.position, integer(position))

@@ -74,7 +74,8 @@ PROPERTIES = (
     "hasArm", "armType", "armIntervention", "hasIntervention", "interventionType", "otherName", "normalizedName",
     "hasOutcome", "outcomeKind", "measure", "timeFrame", "description", "name",
     # eligibility
-    "hasCriterion", "criterionText", "normalizedText", "criterionConcept", "position", "minimumAgeYears",
+    "hasCriterion", "criterionText", "normalizedText", "criterionConcept", "inclusionConcept",
+    "exclusionConcept", "position", "minimumAgeYears",
     "maximumAgeYears", "minimumAge", "maximumAge", "sex", "healthyVolunteers", "stdAge", "eligibilityText",
     # organisations, people, places
     "leadSponsor", "collaborator", "agencyClass", "responsiblePartyType", "hasRole", "agent", "roleType",
