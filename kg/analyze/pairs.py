@@ -48,9 +48,9 @@ def _canonical_member_lists(store: Store, link: Link, max_shared: int | None,
     canonical = {thing: target for thing, target in rows(store, canonical_query(link.canonical))
                  if thing is not None and target is not None}
     merged: dict[str, set[str]] = defaultdict(set)
-    for thing, members in rows(store, members_query(link, None, False, 1)):
-        if thing is not None and members:
-            merged[canonical.get(thing, thing)].update(members.split(" "))
+    for thing, text in rows(store, members_query(link, None, False, 1)):
+        if thing is not None and text:
+            merged[canonical.get(thing, thing)].update(text.split(" "))
     for thing in sorted(merged):
         members = merged[thing]
         if len(members) >= min_members and (max_shared is None or len(members) <= max_shared):
