@@ -2,7 +2,10 @@
 
 Resolution never compares all pairs of mentions. Each mention gets a few blocking keys
 (a family name with an initial, a city, a rare word); only mentions that share a key are
-compared, and a key shared by too many mentions is skipped (it says nothing). Matches are
+compared, a key shared by too many mentions is skipped (it says nothing), and within a
+large block each mention meets only its neighbours in sorted order, so the work per
+mention stays bounded as the registry grows (linear in N, not in N times a block size that
+grows with N). Matches are
 merged with union-find, which also keeps what a cluster must not contain (two facilities
 one trial lists separately, two incompatible names) so a chain of good matches cannot
 merge what a direct comparison would refuse.
@@ -18,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -57,28 +60,46 @@ class UnionFind:
         return out
 
 
-def candidate_pairs(keys: Mapping[int, Iterable[Hashable]], max_block: int) -> Iterator[tuple[int, int]]:
-    """Pairs ``(i, j)``, ``i < j``, of items that share a blocking key, each pair once.
+def candidate_pairs(keys: Mapping[int, Iterable[Hashable]], max_block: int, order: Sequence[str] | None = None,
+                    window: int | None = None) -> Iterator[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of items that share a blocking key.
 
     Blocks larger than ``max_block`` are skipped: a key that many items share (a common
     word, "wang j") does not single out candidates, and comparing within it would be
-    quadratic. Items still meet through their other, rarer keys. A pair that shares several
-    keys is produced by the first of them only, so no set of seen pairs is kept (at registry
-    scale it would hold millions).
+    quadratic. Items still meet through their other, rarer keys.
+
+    A block of at most ``window + 1`` items (any block without a ``window``) gives all its
+    pairs, each pair once over all such blocks (by the first key it shares, so no set of seen pairs is kept: at registry
+    scale it would hold millions). A larger block gives, in the ``order`` of its items (a
+    sort key per item, such as its text; item number without one), each item with the
+    ``window`` items after it: the sorted-neighbourhood method, which compares spellings
+    that sort near each other and keeps the work per item bounded however a key's block
+    grows with the registry. Such pairs may come again from another key.
+
+    Example:
+        >>> sorted(candidate_pairs({0: {"k"}, 1: {"k"}, 2: {"k"}, 3: {"k"}}, 10, ["d", "c", "b", "a"], window=1))
+        [(0, 1), (1, 2), (2, 3)]
     """
     item_keys = {item: {str(key) for key in found} for item, found in keys.items()}
     blocks: dict[str, list[int]] = defaultdict(list)
     for item, found in item_keys.items():
         for key in found:
             blocks[key].append(item)
-    usable = {key for key, members in blocks.items() if 2 <= len(members) <= max_block}
-    for key in sorted(usable):
+    full = max_block if window is None else min(max_block, window + 1)
+    small = {key for key, members in blocks.items() if 2 <= len(members) <= full}
+    large = sorted(key for key, members in blocks.items() if full < len(members) <= max_block)
+    for key in sorted(small):
         members = sorted(blocks[key])
         for index, first in enumerate(members):
-            first_keys = item_keys[first] & usable
+            first_keys = item_keys[first] & small
             for second in members[index + 1:]:
                 if min(first_keys & item_keys[second]) == key:
                     yield (first, second)
+    for key in large:
+        members = sorted(blocks[key], key=(lambda item: (order[item], item)) if order is not None else None)
+        for index, first in enumerate(members):
+            for second in members[index + 1:index + 1 + full - 1]:
+                yield (first, second) if first < second else (second, first)
 
 
 @dataclass(order=True, frozen=True, slots=True)

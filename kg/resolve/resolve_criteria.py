@@ -26,6 +26,12 @@ from kg.resolve.criteria_match import CriterionForm, blocking_tokens, criterion_
 MAX_BLOCK = 300
 MIN_OVERLAP = 0.5
 INDEX_OVERLAP = 0.5  # the prefix indexed: pairs sharing at least this share an indexed word
+# In a block of more concepts than this, each meets the WINDOW after it, rarest words first
+# (see kg.resolve.cluster.candidate_pairs), so the comparisons per concept are bounded as
+# blocks grow with the registry. Measured: 7.9 candidate pairs per concept at 10,000 synthetic
+# studies, 20.4 at 100,000, where the window keeps 98.3% of the merges all pairs make; on
+# the labelled set it changes nothing (a window of 5 loses three true pairs).
+WINDOW = 10
 
 
 @dataclass
@@ -46,14 +52,16 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
     token_sets = [blocking_tokens(form) for form in forms]
     df: Counter[str] = Counter(t for tokens in token_sets for t in tokens)
     keys: dict[int, list[str]] = {}
+    order: list[str] = []  # rarest words first: near-duplicates sort next to each other in a block
     for index, tokens in enumerate(token_sets):
         ranked = sorted(tokens, key=lambda t: (df[t], t))
+        order.append(" ".join(ranked))
         # Matching criteria state the same numbers and bound the same variables the same way:
         # keying blocks by that too keeps "... within 6 months" away from "... within 12 months".
         signature = _signature(forms[index])
         keys[index] = [signature + token for token in ranked[:len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1]]
     edges: list[Edge] = []
-    for a, b in candidate_pairs(keys, MAX_BLOCK):
+    for a, b in candidate_pairs(keys, MAX_BLOCK, order, WINDOW):
         left, right = token_sets[a], token_sets[b]
         if len(left & right) < MIN_OVERLAP * max(len(left), len(right)):
             continue  # cheaper than matching: near-duplicates share at least half their words
