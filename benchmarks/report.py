@@ -144,6 +144,11 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     left.plot(sizes, [row["build_seconds"] for row in builds], "o-", label="build (total)")
     left.plot(sizes, [row["extract_seconds"] for row in builds], "s--", label="read + parse + emit")
     left.plot(sizes, [row["load_seconds"] for row in builds], "^--", label="store load (waited)")
+    for key, marker, label in (("resolution_seconds", "v-.", "resolution"), ("authorship_seconds", "d-.",
+                                                                            "author links")):
+        points = [(row["n"], row[key]) for row in builds if row.get(key) is not None]
+        if points:
+            left.plot([n for n, _ in points], [s for _, s in points], marker, label=label)
     naive = [row for row in results["naive"] if row.get("build_seconds")]
     if naive:
         left.plot([row["n"] for row in naive], [row["build_seconds"] for row in naive], "x:", label="naive (rdflib)")

@@ -74,7 +74,7 @@ _ORGANIZATIONS = PREFIX + "SELECT ?org ?name WHERE { ?org tkg:name ?name . FILTE
 _TRIAL_SITES = PREFIX + "SELECT ?t ?nct ?site WHERE { ?t tkg:hasSite ?site ; tkg:nctId ?nct }"
 _SITE_PROPERTY = PREFIX + "SELECT ?site ?value WHERE {{ ?site tkg:{} ?value . FILTER(STRSTARTS(STR(?site), ?base)) }}"
 _SITE_PROPERTIES = ("facilityName", "city", "state", "country", "latitude", "longitude")
-# One pattern and a filter, not a join through the criteria: a third of the time at 100,000 studies.
+# One pattern and a filter, not a join through the criteria: 40 s instead of 67 s at 100,000 studies.
 _CONCEPTS = PREFIX + """SELECT ?concept ?norm WHERE {
   ?concept tkg:normalizedText ?norm . FILTER(STRSTARTS(STR(?concept), ?base)) }"""
 
