@@ -69,12 +69,12 @@ def candidate_pairs(keys: Mapping[int, Iterable[Hashable]], max_block: int, orde
     quadratic. Items still meet through their other, rarer keys.
 
     A block of at most ``window + 1`` items (any block without a ``window``) gives all its
-    pairs, each pair once over all such blocks (by the first key it shares, so no set of seen pairs is kept: at registry
-    scale it would hold millions). A larger block gives, in the ``order`` of its items (a
-    sort key per item, such as its text; item number without one), each item with the
-    ``window`` items after it: the sorted-neighbourhood method, which compares spellings
-    that sort near each other and keeps the work per item bounded however a key's block
-    grows with the registry. Such pairs may come again from another key.
+    pairs, each pair once over all such blocks (by the first key it shares, so no set of
+    seen pairs is kept: at registry scale it would hold millions). A larger block gives, in
+    the ``order`` of its items (a sort key per item, such as its text; item number without
+    one), each item with the ``window`` items after it: the sorted-neighbourhood method,
+    which compares spellings that sort near each other and keeps the work per item bounded
+    however a key's block grows with the registry. Such pairs may come again from another key.
 
     Example:
         >>> sorted(candidate_pairs({0: {"k"}, 1: {"k"}, 2: {"k"}, 3: {"k"}}, 10, ["d", "c", "b", "a"], window=1))
