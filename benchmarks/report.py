@@ -66,6 +66,14 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
         per = [row.get(key) for key in ("pipeline_seconds", "resolution_seconds", "authorship_seconds")]
         lines.append(f"| {row['n']:,} | " + " | ".join("—" if v is None else f"{1000 * v / row['n']:.2f}"
                                                        for v in per) + " |")
+    kinds = sorted({kind for row in results["builds"] for kind in row.get("resolution_kind_seconds", {})})
+    if kinds:
+        lines += ["", "Resolution per study, by kind of entity (ms/study):", "",
+                  "| studies | " + " | ".join(kinds) + " |", "|---:|" + "---:|" * len(kinds)]
+        for row in results["builds"]:
+            measured = row.get("resolution_kind_seconds", {})
+            lines.append(f"| {row['n']:,} | " + " | ".join(
+                f"{1000 * measured[kind] / row['n']:.2f}" if kind in measured else "—" for kind in kinds) + " |")
     names = sorted({name for row in results["builds"] for name in row["queries"]})
     lines += ["", "## Canned query latency (Oxigraph store, fresh process)", "",
               "| query | " + " | ".join(f"{row['n']:,}" for row in results["builds"]) + " |",

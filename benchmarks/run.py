@@ -169,6 +169,8 @@ def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
         "pipeline_seconds": report["seconds"],
         "resolution_seconds": stages.get("resolution"),
         "authorship_seconds": stages.get("authorship"),
+        "resolution_kind_seconds": {name.split(".", 1)[1]: seconds for name, seconds in stages.items()
+                                    if name.startswith("resolution.")},
         "studies_per_second": n / seconds,
         "quads": report["quads"],
         "quads_per_second": report["quads"] / seconds,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,7 @@ from kg.rdf.namespaces import RESOLUTION_GRAPH
 from kg.resolve.stage import resolve
 from kg.store.base import Store
 from kg.store.rdflib_store import RdflibStore
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, run_kg
 
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 RESOLUTION_QUERIES = ("shared-principal-investigator", "shared-site", "shared-sponsor", "shared-exclusion-criteria",
@@ -181,3 +183,14 @@ def test_an_iri_minted_for_a_namesake_keeps_resolving_after_a_merge() -> None:
     assert [p for (p,) in store.select(query).values()] == [base]
     assert report.retired_iris == 1
     assert store.select(f"SELECT ?o WHERE {{ <{minted}> <{OWL_SAME_AS}> ?o }}").values() == [(base,)]
+
+
+def test_the_build_report_times_each_post_load_stage_and_each_kind_of_entity(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    result = run_kg("build", str(EXAMPLES), "--store", str(tmp_path / "store"), "--report", str(report_path))
+    assert result.returncode == 0, result.stderr
+    stages = json.loads(report_path.read_text(encoding="utf-8"))["stage_seconds"]
+    kinds = [f"resolution.{kind}" for kind in ("organizations", "sites", "persons", "criteria")]
+    assert sorted(stages) == sorted(["resolution", "authorship", *kinds])
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert stages["resolution"] >= sum(stages[kind] for kind in kinds)
