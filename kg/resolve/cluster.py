@@ -98,7 +98,7 @@ def candidate_pairs(keys: Mapping[int, Iterable[Hashable]], max_block: int, orde
     for key in large:
         members = sorted(blocks[key], key=(lambda item: (order[item], item)) if order is not None else None)
         for index, first in enumerate(members):
-            for second in members[index + 1:index + 1 + full - 1]:
+            for second in members[index + 1:index + full]:  # the window after it
                 yield (first, second) if first < second else (second, first)
 
 
