@@ -136,7 +136,7 @@ def _naive_table(results: dict[str, Any], names: list[str]) -> list[str]:
         for name in names:
             cells = []
             for naive in measured:
-                built = next((row for row in results["builds"] if row["n"] == naive["n"]), {})
+                built: dict[str, Any] = next((row for row in results["builds"] if row["n"] == naive["n"]), {})
                 cells.append(_ratio_cell(naive[key].get(name, {}), built.get(key, {}).get(name, {})))
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
