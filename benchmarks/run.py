@@ -105,31 +105,24 @@ def canned_queries() -> list[str]:
     return [q.name for q in list_queries()]
 
 
-def time_query(store: Path, name: str, engine: str = "oxigraph", data: Path | None = None,
-               params: dict[str, str] | None = None) -> dict[str, Any]:
-    """One canned query in a fresh process: its latency and row count, or a timeout."""
+def time_query(store: Path, name: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    """One canned query on the Oxigraph store in a fresh process: its latency and row count, or a timeout."""
     script = (
         "import sys, time, json\n"
         "from kg.queries import get_query\n"
+        "from kg.store import open_store\n"
         f"name = {name!r}\n"
         f"params = {params or {}!r}\n"
-        + (
-            f"from kg.store import open_store\nstore = open_store({str(store)!r}, read_only=True)\n"
-            if engine == "oxigraph"
-            else "from kg.store.rdflib_store import RdflibStore\nstore = RdflibStore()\n"
-            f"store.dataset.parse({str(data)!r}, format='nquads')\n"
-        )
-        + "started = time.perf_counter()\n"
+        f"store = open_store({str(store)!r}, read_only=True)\n"
+        "started = time.perf_counter()\n"
         "query = get_query(name)\n"
         "known = {p.name for p in query.parameters}\n"
         "rows = len(store.select(query.bind({k: v for k, v in params.items() if k in known})).rows)\n"
         "print(json.dumps({'seconds': time.perf_counter() - started, 'rows': rows}))\n"
     )
-    _seconds, _, result = run_measured([PYTHON, "-c", script], timeout=QUERY_TIMEOUT if engine == "oxigraph"
-                                      else NAIVE_TIMEOUT)
+    _seconds, _, result = run_measured([PYTHON, "-c", script], timeout=QUERY_TIMEOUT)
     if result is None:
-        return {"seconds": None, "rows": None, "timeout": True,
-                "limit": QUERY_TIMEOUT if engine == "oxigraph" else NAIVE_TIMEOUT}
+        return {"seconds": None, "rows": None, "timeout": True, "limit": QUERY_TIMEOUT}
     if result.returncode != 0:
         return {"seconds": None, "rows": None, "error": result.stderr.strip().splitlines()[-1:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
