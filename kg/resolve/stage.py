@@ -39,6 +39,7 @@ from kg.resolve.mentions import (
     read_roles,
     read_sites,
     read_sponsors,
+    trial_ncts,
 )
 from kg.resolve.resolve_criteria import resolve_criteria
 from kg.resolve.resolve_orgs import resolve_organizations
@@ -125,7 +126,8 @@ def resolve(store: Store) -> ResolutionReport:
     # Organisations: sponsors, collaborators, affiliations.
     clock = time.perf_counter()
     names = read_organizations(store)
-    sponsors = read_sponsors(store)
+    ncts = trial_ncts(store)
+    sponsors = read_sponsors(store, ncts)
     affiliations = read_affiliations(store)
     usage = Counter(org for orgs in sponsors.values() for org in orgs)
     usage.update(affiliations.values())
@@ -142,7 +144,7 @@ def resolve(store: Store) -> ResolutionReport:
 
     # Sites, and the organisations that run them.
     clock = time.perf_counter()
-    mentions = read_sites(store)
+    mentions = read_sites(store, ncts)
     sites = resolve_sites(mentions)
     for (trial, _surface), canonical in sorted(sites.trial_site.items()):
         writer.trial_site(trial, canonical)
@@ -159,7 +161,7 @@ def resolve(store: Store) -> ResolutionReport:
         writer.anonymous_site(canonical, surface, mention.facility, mention.city, mention.country)
     for a, b, score, reasons in sites.evidence:
         writer.evidence("site", sites.canonical[a], a, b, score, reasons)
-    roles = read_roles(store)
+    roles = read_roles(store, ncts)
     site_trials: dict[str, set[str]] = defaultdict(set)
     for mention in mentions:
         site_trials[mention.site].add(mention.trial_iri)
@@ -194,6 +196,7 @@ def resolve(store: Store) -> ResolutionReport:
     for a, b, score, reasons in people.evidence:
         writer.evidence("person", people.role_person[a], a, b, score, reasons)
     new_of.update(people.role_person)
+    new_of.update(people.same_as)  # surface person IRIs: linked already, never "retired"
     report.persons = KindReport(len(roles), len(people.people), len(roles) - people.junk - len(people.people),
                                 time.perf_counter() - clock)
     report.junk_person_mentions = people.junk

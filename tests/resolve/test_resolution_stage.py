@@ -194,3 +194,17 @@ def test_the_build_report_times_each_post_load_stage_and_each_kind_of_entity(tmp
     assert sorted(stages) == sorted(["resolution", "authorship", *kinds])
     assert all(seconds >= 0 for seconds in stages.values())
     assert stages["resolution"] >= sum(stages[kind] for kind in kinds)
+
+
+def test_resolving_an_unchanged_store_again_redirects_nothing() -> None:
+    store = open_store(None)
+    load(store, _trial("NCT90000041", PersonMention("J. Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Mayo Clinic")),
+         _trial("NCT90000042", PersonMention("John Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Mayo Clinic")))
+    resolve(store)
+    dump = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
+    first = store.select(dump).values()
+    surface = iris.resource("person", "j smith")
+    assert (surface, OWL_SAME_AS, iris.resource("person", "john smith")) in first  # a surface IRI linked
+    report = resolve(store)
+    assert report.retired_iris == 0
+    assert store.select(dump).values() == first
