@@ -32,6 +32,11 @@ INDEX_OVERLAP = 0.5  # the prefix indexed: pairs sharing at least this share an 
 # studies, 20.4 at 100,000, where the window keeps 98.3% of the merges all pairs make; on
 # the labelled set it changes nothing (a window of 5 loses three true pairs).
 WINDOW = 10
+# Each concept is indexed by at most this many of its rarest words (fewer for short texts:
+# the prefix that guarantees a shared word to pairs sharing half their words), so the
+# candidates per concept are at most MAX_KEYS * WINDOW however long the text. Measured at
+# 10,000 synthetic studies: 4.8 candidates per concept instead of 7.9, and the same merges.
+MAX_KEYS = 3
 
 
 @dataclass
@@ -59,7 +64,8 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
         # Matching criteria state the same numbers and bound the same variables the same way:
         # keying blocks by that too keeps "... within 6 months" away from "... within 12 months".
         signature = _signature(forms[index])
-        keys[index] = [signature + token for token in ranked[:len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1]]
+        prefix = min(MAX_KEYS, len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1)
+        keys[index] = [signature + token for token in ranked[:prefix]]
     edges: list[Edge] = []
     for a, b in candidate_pairs(keys, MAX_BLOCK, order, WINDOW):
         left, right = token_sets[a], token_sets[b]
