@@ -33,6 +33,7 @@ from rapidfuzz import fuzz, process
 from kg.resolve.cluster import Edge, UnionFind, candidate_pairs, cluster
 from kg.resolve.mentions import SiteMention
 from kg.resolve.places import (
+    GENERIC,
     NameTokens,
     city_key,
     contains_facility,
@@ -44,6 +45,8 @@ from kg.resolve.places import (
 )
 
 MAX_BLOCK = 400
+WORD_BLOCK = 15  # a rare-word block of more sites than this is left to the name keys
+_NAME_KEY = "name|"
 _NEAR_KM = 2.0
 
 
@@ -100,6 +103,23 @@ def _city_classes(cities: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     return out
 
 
+def _name_keys(place: str, name: NameTokens) -> set[str]:
+    """Keys shared by spellings of one name in one place, whatever the registry's size.
+
+    The same words in any order, the name written without spaces, and the words with one
+    left out (a typo in one word, or one word more: "Fuzhou General Hospital" inside "Fuzhou
+    General Hospital Xiamen"), as long as what is left still names a facility (not "hospital
+    university", which every "X University Hospital" of a city would share).
+    """
+    words = sorted(set(name.tokens))
+    keys = {f"{_NAME_KEY}{place}|={' '.join(words)}", f"{_NAME_KEY}{place}|~{name.spaceless}"}
+    for left_out in words:
+        rest = [word for word in words if word != left_out]
+        if any(word not in GENERIC and len(word) > 1 for word in rest):
+            keys.add(f"{_NAME_KEY}{place}|={' '.join(rest)}")
+    return keys
+
+
 def _km(a: _Site, b: _Site) -> float:
     if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
         return math.inf
@@ -133,10 +153,18 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
     keys: dict[int, set[str]] = {}
     for index, site in enumerate(named):
         place = f"{site.country}|{cities.get((site.country, site.city), site.city)}"
+        keys[index] = _name_keys(place, site.tokens)
         rare = sorted(distinctive[index], key=lambda t: (df[t], t))[:3]
-        keys[index] = {f"{place}|{word}" for word in rare} | {f"{place}|{word[:4]}*" for word in rare}
+        keys[index].update(f"{place}|{word}" for word in rare)
+        keys[index].update(f"{place}|{word[:4]}*" for word in rare)
         if site.lat is not None and site.lon is not None:
             keys[index].add(f"geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}")
+    # A rare word's block holds more sites of a city as the registry grows ("seoul|rehabilitation":
+    # 376 at 100,000 studies): only those still small are compared all pairs. The name keys
+    # are as small at any size, since they hold one name's spellings.
+    sizes = Counter(key for found in keys.values() for key in found)
+    for found in keys.values():
+        found -= {key for key in found if sizes[key] > WORD_BLOCK and not key.startswith(_NAME_KEY)}
     edges: list[Edge] = []
     for a, b in candidate_pairs(keys, MAX_BLOCK):
         edge = _site_edge(named[a], named[b], a, b, cities)
