@@ -1,8 +1,11 @@
 """Sites: one facility in one city, however the trials that run there spell it.
 
 Candidates meet only inside one country and city (city spellings folded: "St. Louis" and
-"Saint Louis", "Zhenzhou" and "Zhengzhou") and only when their names share a distinctive
-word; :func:`kg.resolve.places.facility_score` decides. Two guards keep precision:
+"Saint Louis", "Zhenzhou" and "Zhengzhou"), through keys that hold the spellings of one name
+(the same words, the name without spaces, the words with one left out) and through the
+name's rarest words while fewer than 16 sites of the city share them: a city's "rehabilitation"
+block grows with the registry, a name's spellings do not, so the comparisons per site stay
+bounded. :func:`kg.resolve.places.facility_score` decides. Two guards keep precision:
 
 * anonymised facilities ("Local Institution", "Investigational Site Number 840042") never
   merge: each trial's mention becomes its own site, even at the same surface key;
