@@ -69,14 +69,6 @@ _CONCEPTS = PREFIX + """SELECT ?concept ?norm WHERE {
   ?concept tkg:normalizedText ?norm . FILTER(STRSTARTS(STR(?concept), ?base)) }"""
 
 
-def _min(current: str | None, new: str | None) -> str | None:
-    if current is None:
-        return new
-    if new is None:
-        return current
-    return min(current, new)
-
-
 def _scan(store: Store, name: str) -> Iterator[tuple[str, str]]:
     """One tkg: property, as (subject, value) rows."""
     return iter_predicate(store, ONTOLOGY + name)

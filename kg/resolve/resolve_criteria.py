@@ -3,8 +3,9 @@
 Each distinct normalised wording is a concept node already (the record graphs share it);
 this stage joins concepts that :func:`kg.resolve.criteria_match.match_criteria` says state
 the same requirement. Candidates come from prefix filtering: a concept's words are ranked
-rarest first and only its first few index it, so two concepts meet only if they share a
-rare word (two wordings with at least half their words in common always do). A cluster's
+rarest first and only its first few (at most three) index it, so two concepts meet only if
+they share a rare word (two short wordings with at least half their words in common always
+do), and in a large block only its nearest neighbours in that ranking. A cluster's
 canonical concept is its smallest IRI, so a later merge always keeps one of the old IRIs.
 
 Example:

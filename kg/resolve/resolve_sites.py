@@ -161,7 +161,7 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
         keys[index].update(f"{place}|{word}" for word in rare)
         keys[index].update(f"{place}|{word[:4]}*" for word in rare)
         if site.lat is not None and site.lon is not None:
-            keys[index].add(f"geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}")
+            keys[index].add(f"{_NAME_KEY}geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}")
     # A rare word's block holds more sites of a city as the registry grows ("seoul|rehabilitation":
     # 376 at 100,000 studies): only those still small are compared all pairs. The name keys
     # are as small at any size, since they hold one name's spellings.
