@@ -1,131 +1,213 @@
-"""Resolution time at growing numbers of studies: is the stage linear in the records?
+"""Entity resolution at growing registry sizes: is it linear in the records?
 
-Why: resolution compares mentions only within blocks (a family name with an initial, a city
-and a rare word, a criterion's rarest words), so its cost must grow with the number of
-records, not with their square. This run generates synthetic ClinicalTrials.gov studies at
-each size (``benchmarks/generate.py``: recurring investigators, sites, sponsors and criteria
-with registry-like frequencies), builds each into an on-disk Oxigraph store, times
-:func:`kg.resolve.stage.resolve` per kind, then times the four shared-* canned queries that
-join through the resolution graph. It writes ``benchmarks/results/resolution.md`` with the
-time per record at each size; a flat column is a linear stage.
+Why: resolution must never compare all pairs of mentions. Each resolver blocks first (a
+family name with an initial and a shared piece of evidence, a facility's name keys in its
+city, an organisation's rarest words, a criterion's rarest words) and compares only inside
+blocks whose size does not grow with the registry. Two figures show it, per kind of entity:
+
+* **comparisons per mention**: the candidate pairs actually scored, divided by the
+  mentions. Blocking keeps it bounded; an all-pairs method would give (mentions - 1) / 2,
+  which the table prints beside it;
+* **milliseconds per study**: reading the mentions from the store, and the rest (blocking,
+  scoring, clustering, writing). A flat row is a linear stage.
+
+Each size is a synthetic registry from ``benchmarks/generate.py`` (the zip ``run.py`` also
+uses), built once with ``kg build --no-resolve`` and kept in ``benchmarks/work``; every run
+resolves a fresh copy of that store in a child process, so its peak memory is measured on its
+own. It writes ``benchmarks/results/resolution.md``, ``resolution.json`` and ``resolution.png``.
 
 Example:
-    python benchmarks/bench_resolution.py                          # 1,000 to 8,000 studies
-    python benchmarks/bench_resolution.py --sizes 25000 50000 100000 --jobs 4
+    python benchmarks/bench_resolution.py                          # 10,000, 30,000 and 100,000 studies
+    python benchmarks/bench_resolution.py --sizes 1000 3000        # a quick check
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make ``kg`` and ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import write_jsonl
-from kg.build import build
-from kg.queries import get_query
-from kg.resolve.stage import ResolutionReport, resolve
-from kg.store import open_store
+from benchmarks.run import PYTHON, RESULTS, WORK, generate, run_measured
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-QUERIES = ("shared-principal-investigator", "shared-site", "shared-sponsor", "shared-exclusion-criteria")
+KINDS = ("organizations", "sites", "persons", "criteria")
+LABELS = {"organizations": "organisations", "sites": "sites", "persons": "persons", "criteria": "criteria"}
+MENTIONS = {"organizations": "organisation names", "sites": "site mentions", "persons": "person mentions",
+            "criteria": "criterion concepts"}
 
 
-@dataclass
-class Run:
-    studies: int
-    build_seconds: float
-    report: ResolutionReport
-    query_seconds: dict[str, float]
-    query_rows: dict[str, int]
+def unresolved_store(n: int, seed: int, jobs: int) -> Path:
+    """The store of n synthetic studies without resolution, built once and kept."""
+    path = WORK / f"unresolved-{n}-{seed}"
+    done = WORK / f"unresolved-{n}-{seed}.done"
+    if not done.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run([PYTHON, "-m", "kg", "build", str(generate(n, seed)), "--store", str(path), "--jobs", str(jobs),
+                        "--no-resolve", "--no-progress"], check=True, stdout=subprocess.DEVNULL)
+        done.touch()
+    return path
 
 
-def run_size(n: int, seed: int, work: Path, jobs: int, with_queries: bool) -> Run:
-    """Generate, build and resolve ``n`` studies; time the shared-* queries after."""
-    data = work / f"studies-{n}.jsonl"
-    if not data.exists():
-        write_jsonl(data, n, seed)
-    store_dir = work / f"store-{n}"
-    with open_store(store_dir) as store:
-        started = time.perf_counter()
-        build([data], store, jobs=jobs)
-        build_seconds = time.perf_counter() - started
-        report = resolve(store)
-        seconds: dict[str, float] = {}
-        rows: dict[str, int] = {}
-        for name in QUERIES if with_queries else ():
-            started = time.perf_counter()
-            rows[name] = len(store.select(get_query(name).bind()).rows)
-            seconds[name] = time.perf_counter() - started
-    return Run(n, build_seconds, report, seconds, rows)
+def measure(n: int, seed: int, jobs: int) -> dict[str, Any]:
+    """Resolve a fresh copy of the n-study store in a child process: its report and peak memory."""
+    source = unresolved_store(n, seed, jobs)
+    with tempfile.TemporaryDirectory(dir=WORK, prefix="resolve-") as temp:
+        copy = Path(temp) / "store"
+        shutil.copytree(source, copy, symlinks=True)
+        _, peak, result = run_measured([PYTHON, str(Path(__file__).resolve()), "--resolve-store", str(copy)])
+    if result is None or result.returncode != 0:
+        raise SystemExit(f"resolving {n} studies failed: {result.stderr if result else 'timeout'}")
+    report: dict[str, Any] = json.loads(result.stdout)
+    return {"n": n, "peak_rss_bytes": peak, "report": report}
 
 
-def render(runs: list[Run], seed: int, jobs: int) -> str:
-    """The Markdown report: resolution time per record at each size, per kind, and the queries."""
+def resolve_store(path: Path) -> None:
+    """The child process: resolve one store, print the report as JSON."""
+    from kg.resolve.stage import resolve
+    from kg.store import open_store
+
+    store = open_store(path)
+    try:
+        print(json.dumps(resolve(store).to_dict()))
+    finally:
+        store.close()
+
+
+def growth_exponent(rows: list[dict[str, Any]], seconds: Any) -> float | None:
+    """The slope of log(seconds) against log(studies), least squares: 1.0 is linear, 2.0 all pairs."""
+    points = [(math.log(row["n"]), math.log(seconds(row))) for row in rows if seconds(row) > 0]
+    if len(points) < 2:
+        return None
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else None
+
+
+def _kind(row: dict[str, Any], kind: str) -> dict[str, Any]:
+    return row["report"][kind]
+
+
+def _total_seconds(row: dict[str, Any]) -> float:
+    return float(row["report"]["seconds"])
+
+
+def _read_seconds(row: dict[str, Any]) -> float:
+    return sum(_kind(row, kind)["read_seconds"] for kind in KINDS)
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown report."""
+    rows = sorted(results["runs"], key=lambda row: row["n"])
     lines = [
-        "# Resolution benchmark",
+        "# Entity resolution at growing registry sizes",
         "",
-        f"Synthetic studies from `benchmarks/generate.py` (seed {seed}), built with `--jobs {jobs}` into an "
-        "on-disk Oxigraph store, then `kg.resolve.stage.resolve(store)`.",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.system()}.",
+        f"`python benchmarks/bench_resolution.py --sizes {' '.join(str(row['n']) for row in rows)}` "
+        f"(seed {results['seed']}; {results['machine']}). Each store is built with `kg build --no-resolve`, then "
+        "`kg.resolve.stage.resolve` runs on a fresh copy in its own process.",
         "",
-        "| studies | build s | resolve s | µs per study | persons s | sites s | organisations s | criteria s "
-        "| role mentions | site mentions | criterion concepts | resolution quads |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "## Time per study",
+        "",
+        "| studies | resolution s | ms/study | reading mentions, ms/study | the rest, ms/study | peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
-    for run in runs:
-        r = run.report
-        lines.append(
-            f"| {run.studies:,} | {run.build_seconds:.1f} | {r.seconds:.1f} | {r.seconds / run.studies * 1e6:,.0f} "
-            f"| {r.persons.seconds:.1f} | {r.sites.seconds:.1f} | {r.organizations.seconds:.1f} "
-            f"| {r.criteria.seconds:.1f} | {r.persons.mentions:,} | {r.sites.mentions:,} | {r.criteria.mentions:,} "
-            f"| {r.quads:,} |")
-    if len(runs) > 1:
-        first, last = runs[0], runs[-1]
-        per_first = first.report.seconds / first.studies
-        per_last = last.report.seconds / last.studies
-        lines += ["", f"Time per study at {last.studies:,} studies is {per_last / per_first:.2f}x the time per study "
-                      f"at {first.studies:,} ({last.studies / first.studies:.0f}x the studies): "
-                      f"{'linear' if per_last / per_first < 1.5 else 'NOT linear'} within measurement noise."]
-    if any(run.query_seconds for run in runs):
-        lines += ["", "Shared-* canned queries after resolution (seconds, rows):", "",
-                  "| studies | " + " | ".join(QUERIES) + " |", "|---:|" + "---:|" * len(QUERIES)]
-        for run in runs:
-            cells = [f"{run.query_seconds[q]:.1f} ({run.query_rows[q]:,})" for q in QUERIES]
-            lines.append(f"| {run.studies:,} | " + " | ".join(cells) + " |")
+    for row in rows:
+        total, read, n = _total_seconds(row), _read_seconds(row), row["n"]
+        lines.append(f"| {n:,} | {total:.1f} | {1000 * total / n:.2f} | {1000 * read / n:.2f} "
+                     f"| {1000 * (total - read) / n:.2f} | {row['peak_rss_bytes'] / 2**30:.2f} GiB |")
+    exponents = {
+        "resolution": growth_exponent(rows, _total_seconds),
+        "reading mentions": growth_exponent(rows, _read_seconds),
+        "the rest": growth_exponent(rows, lambda row: _total_seconds(row) - _read_seconds(row)),
+    }
+    if all(value is not None for value in exponents.values()):
+        lines += ["", "Growth exponent (slope of log seconds against log studies; 1.0 is linear, 2.0 is all pairs): "
+                  + ", ".join(f"{name} {value:.2f}" for name, value in exponents.items()) + "."]
+    lines += [
+        "",
+        "## Comparisons per mention, by kind",
+        "",
+        "A comparison is one candidate pair scored. All pairs would be (mentions - 1) / 2 per mention.",
+        "",
+        "| kind | studies | mentions | comparisons | per mention | all pairs, per mention | ms/study "
+        "| of which reading, ms/study |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind in KINDS:
+        for row in rows:
+            found, n = _kind(row, kind), row["n"]
+            mentions = max(found["mentions"], 1)
+            read_cell = f"{1000 * found['read_seconds'] / n:.2f}" if kind != "persons" else "(with sites)"
+            lines.append(f"| {LABELS[kind]} ({MENTIONS[kind]}) | {n:,} | {found['mentions']:,} "
+                         f"| {found['comparisons']:,} | {found['comparisons'] / mentions:.2f} "
+                         f"| {(mentions - 1) / 2:,.0f} | {1000 * found['seconds'] / n:.2f} | {read_cell} |")
     return "\n".join(lines) + "\n"
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted(results["runs"], key=lambda row: row["n"])
+    sizes = [row["n"] for row in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for kind in KINDS:
+        left.plot(sizes, [1000 * (_kind(row, kind)["seconds"] - _kind(row, kind)["read_seconds"]) / row["n"]
+                          for row in rows], "o-", label=f"{LABELS[kind]}: compare and write")
+        right.plot(sizes, [_kind(row, kind)["comparisons"] / max(_kind(row, kind)["mentions"], 1) for row in rows],
+                   "o-", label=LABELS[kind])
+    left.plot(sizes, [1000 * _read_seconds(row) / row["n"] for row in rows], "s--", label="reading mentions (all)")
+    left.plot(sizes, [1000 * _total_seconds(row) / row["n"] for row in rows], "k^-", label="resolution (total)")
+    left.set_title("Time per study (flat = linear)")
+    left.set_ylabel("ms per study")
+    right.set_title("Comparisons per mention (bounded = no all-pairs)")
+    right.set_ylabel("candidate pairs scored per mention")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.set_xlabel("studies")
+        axis.set_ylim(bottom=0)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 1)))
-    parser.add_argument("--work", type=Path, default=None, help="folder for data and stores (default: temporary)")
-    parser.add_argument("--no-queries", action="store_true", help="time resolution only")
-    parser.add_argument("--out", type=Path, default=RESULTS / "resolution.md")
+    parser.add_argument("--jobs", type=int, default=2, help="workers for building the stores")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for resolution.md, .json and .png")
+    parser.add_argument("--resolve-store", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="kg-bench-resolution-") as temp:
-        work = args.work or Path(temp)
-        work.mkdir(parents=True, exist_ok=True)
-        runs = []
-        for n in sorted(args.sizes):
-            run = run_size(n, args.seed, work, args.jobs, not args.no_queries)
-            print(f"{n:>8,} studies: build {run.build_seconds:6.1f} s, resolve {run.report.seconds:6.1f} s "
-                  f"({run.report.seconds / n * 1e6:,.0f} µs/study)", file=sys.stderr)
-            runs.append(run)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(runs, args.seed, args.jobs), encoding="utf-8")
-    print(f"wrote {args.out}", file=sys.stderr)
+    if args.resolve_store is not None:
+        resolve_store(args.resolve_store)
+        return 0
+    runs = []
+    for n in sorted(args.sizes):
+        runs.append(measure(n, args.seed, args.jobs))
+        seconds = runs[-1]["report"]["seconds"]
+        print(f"{n:>9,} studies: resolution {seconds:7.1f} s ({1000 * seconds / n:.2f} ms/study)", file=sys.stderr)
+    results = {"seed": args.seed, "runs": runs,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "resolution.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    (args.out / "resolution.md").write_text(render(results), encoding="utf-8")
+    plot(results, args.out / "resolution.png")
+    print(f"wrote {args.out / 'resolution.md'}", file=sys.stderr)
     return 0
 
 

@@ -28,7 +28,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -91,17 +91,29 @@ _UNIT_WORDS = frozenset("kg/m2 mg/dl mg/l g/dl g/l mmol/l ng/ml u/day mg/day mmh
 
 @dataclass(frozen=True, slots=True)
 class CriterionForm:
-    """What the comparison of two criteria needs, computed once per distinct normalised text."""
+    """What the comparison of two criteria needs, computed once per distinct normalised text.
+
+    A concept meets a few dozen candidates at registry scale, so everything a comparison
+    derives from one side alone (its word sets, the pairs of its words that could be written
+    as one, the names of its variables) is derived here once, not in every comparison.
+    """
 
     text: str
     words: tuple[str, ...]  # the residual words in order (constraints removed, filler kept out)
     constraints: tuple[Constraint, ...]
     numbers: frozenset[str]  # numbers and comparators outside the constraints
     raw: tuple[str, ...] = ()  # the residual words with the filler, to see words written together
+    word_set: frozenset[str] = field(init=False)
+    raw_set: frozenset[str] = field(init=False)
+    joined: frozenset[str] = field(init=False)  # adjacent raw words written as one ("the" "safe" -> "thesafe")
+    variable_names: tuple[str, ...] = field(init=False)  # the words naming the constrained variables
 
-    @property
-    def word_set(self) -> frozenset[str]:
-        return frozenset(self.words)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "word_set", frozenset(self.words))
+        object.__setattr__(self, "raw_set", frozenset(self.raw))
+        object.__setattr__(self, "joined", frozenset(map(str.__add__, self.raw, self.raw[1:])))
+        names = tuple(word for c in self.constraints for word in lexicon(c.variable))
+        object.__setattr__(self, "variable_names", names)
 
 
 def _plural(word: str) -> str:
@@ -209,9 +221,9 @@ def match_criteria(a: CriterionForm, b: CriterionForm) -> float:
         return 1.0
     if a.numbers != b.numbers or not _constraints_agree(a.constraints, b.constraints):
         return 0.0
-    words_a = _join_splits(a.raw, frozenset(b.raw)) - _dropped(a)
-    words_b = _join_splits(b.raw, frozenset(a.raw)) - _dropped(b)
-    names_a, names_b = _variable_names(a), _variable_names(b)
+    words_a = _compared_words(a, b)
+    words_b = _compared_words(b, a)
+    names_a, names_b = a.variable_names, b.variable_names
     for word in words_a - words_b:
         if not (_explained(word, (*words_b, *names_b)) or _acronym(word, a.words)):
             return 0.0
@@ -225,9 +237,15 @@ def match_criteria(a: CriterionForm, b: CriterionForm) -> float:
     return round(0.8 + 0.2 * fuzz.token_sort_ratio(a.text, b.text) / 100, 4)
 
 
-def _variable_names(form: CriterionForm) -> tuple[str, ...]:
-    """The words naming the form's constrained variables (a misspelt "Easter Cooperative..." matches them)."""
-    return tuple(word for c in form.constraints for word in lexicon(c.variable))
+def _compared_words(form: CriterionForm, other: CriterionForm) -> frozenset[str] | set[str]:
+    """The form's words, with the adjacent pairs ``other`` writes as one word joined.
+
+    Most pairs write no two words together: then this is the form's own word set, with no
+    work per comparison.
+    """
+    if form.joined.isdisjoint(other.raw_set):
+        return form.word_set
+    return _join_splits(form.raw, other.raw_set) - _dropped(form)
 
 
 def _dropped(form: CriterionForm) -> set[str]:

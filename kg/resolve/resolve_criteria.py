@@ -46,6 +46,7 @@ class CriteriaResolution:
     canonical: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
+    comparisons: int = 0  # candidate pairs of concepts considered: bounded per concept, never all pairs
 
     @property
     def merged(self) -> int:
@@ -69,7 +70,9 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
         prefix = min(MAX_KEYS, len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1)
         keys[index] = [signature + token for token in ranked[:prefix]]
     edges: list[Edge] = []
+    result = CriteriaResolution()
     for a, b in candidate_pairs(keys, MAX_BLOCK, order, WINDOW):
+        result.comparisons += 1
         left, right = token_sets[a], token_sets[b]
         if len(left & right) < MIN_OVERLAP * max(len(left), len(right)):
             continue  # cheaper than matching: near-duplicates share at least half their words
@@ -81,7 +84,6 @@ def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
         return match_criteria(forms[min(left)], forms[min(right)]) > 0
 
     uf, used = cluster(len(iris), edges, compatible)
-    result = CriteriaResolution()
     for members in uf.groups().values():
         canonical = iris[min(members)]
         for member in members:

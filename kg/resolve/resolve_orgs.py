@@ -36,6 +36,7 @@ class OrganizationResolution:
     names: dict[str, str] = field(default_factory=dict)  # canonical -> label
     tokens: dict[str, NameTokens] = field(default_factory=dict)  # surface -> name tokens
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
+    comparisons: int = 0  # pairs of names scored: bounded per name by blocking, never all pairs
 
     @property
     def merged(self) -> int:
@@ -53,12 +54,13 @@ def resolve_organizations(names: dict[str, str], usage: dict[str, int]) -> Organ
         rare = sorted((t for t in set(toks.tokens) if t not in GENERIC), key=lambda t: (df[t], t))[:2]
         keys[index] = {"core:" + cores[index], *("w:" + t for t in rare)}
     edges: list[Edge] = []
+    result = OrganizationResolution()
     for a, b in candidate_pairs(keys, MAX_BLOCK):
+        result.comparisons += 1
         score = _organization_score(tokens[a], tokens[b], cores[a], cores[b])
         if score:
             edges.append(Edge(score, a, b, ("same name core" if score == 1.0 else "near-identical name",)))
     uf, used = cluster(len(iris), edges)
-    result = OrganizationResolution()
     for members in uf.groups().values():
         best = min(members, key=lambda m: (-usage.get(iris[m], 0), iris[m]))
         for member in members:

@@ -81,6 +81,7 @@ class PersonResolution:
     same_as: dict[str, str] = field(default_factory=dict)  # surface person IRI -> canonical
     junk: int = 0
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
+    comparisons: int = 0  # pairs of mentions or spellings scored: bounded per mention, never all pairs
 
 
 def _exact_score(name: PersonName) -> float:
@@ -157,7 +158,10 @@ def resolve_persons(mentions: list[RoleMention], context: PersonContext) -> Pers
     groups: dict[str, list[int]] = defaultdict(list)
     for index, name in enumerate(names):
         groups[name.key].append(index)
-    edges = _same_spelling_edges(groups, names, tokens) + _compatible_spelling_edges(groups, names, tokens)
+    same, same_compared = _same_spelling_edges(groups, names, tokens)
+    compatible_edges, compatible_compared = _compatible_spelling_edges(groups, names, tokens)
+    edges = same + compatible_edges
+    result.comparisons = same_compared + compatible_compared
     similarity: dict[tuple[str, str], float] = {}
 
     def compatible(left: list[int], right: list[int]) -> bool:
@@ -178,9 +182,13 @@ def resolve_persons(mentions: list[RoleMention], context: PersonContext) -> Pers
 
 
 def _same_spelling_edges(groups: dict[str, list[int]], names: list[PersonName], tokens: list[dict[str, float]]
-                         ) -> list[Edge]:
-    """Mentions of one spelling meet through shared evidence tokens (no pairwise comparison)."""
+                         ) -> tuple[list[Edge], int]:
+    """Mentions of one spelling meet through shared evidence tokens (no pairwise comparison).
+
+    Returns the edges and the number of mention pairs scored.
+    """
     edges: list[Edge] = []
+    compared = 0
     for members in groups.values():
         exact = _exact_score(names[members[0]])
         holder: dict[str, int] = {}
@@ -190,13 +198,14 @@ def _same_spelling_edges(groups: dict[str, list[int]], names: list[PersonName], 
                     continue
                 first = holder.setdefault(token, index)
                 if first != index:
+                    compared += 1
                     score, kinds = _shared(tokens[first], tokens[index])
                     edges.append(Edge(exact + score, first, index, ("same name", *kinds)))
-    return edges
+    return edges, compared
 
 
 def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonName],
-                               tokens: list[dict[str, float]]) -> list[Edge]:
+                               tokens: list[dict[str, float]]) -> tuple[list[Edge], int]:
     """Different spellings that can be one name ("J. Tan", "Jianming Tan") with enough evidence.
 
     Two spellings' mentions can merge only when they share a name blocking key and a piece
@@ -208,7 +217,8 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
     gave 81 candidate pairs per spelling, against 2 at 10,000. Inside a bucket each pair of
     compatible spellings is compared through its first few mentions: the others of a
     spelling share the same evidence with those and are joined to them by
-    :func:`_same_spelling_edges`.
+    :func:`_same_spelling_edges`. Returns the edges and the number of spelling and mention
+    pairs scored.
     """
     buckets: dict[tuple[str, str], list[int]] = defaultdict(list)
     for key in sorted(groups):
@@ -222,6 +232,7 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
     similarity: dict[tuple[str, str], float] = {}
     seen: set[tuple[int, int]] = set()
     edges: list[Edge] = []
+    compared = 0
     for bucket in buckets.values():
         spellings: dict[str, list[int]] = defaultdict(list)
         for index in bucket:
@@ -233,6 +244,7 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
         for position, key_a in enumerate(ordered):
             for key_b in ordered[position + 1:]:
                 if (key_a, key_b) not in similarity:
+                    compared += 1
                     similarity[(key_a, key_b)] = name_similarity(names[spellings[key_a][0]], names[spellings[key_b][0]])
                 name_score = MAX_NAME_SCORE * similarity[(key_a, key_b)]
                 if name_score <= 0:
@@ -243,10 +255,11 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
                         if pair in seen:
                             continue
                         seen.add(pair)
+                        compared += 1
                         score, kinds = _shared(tokens[index], tokens[other])
                         if name_score + score >= THRESHOLD:
                             edges.append(Edge(round(name_score + score, 4), index, other, ("compatible name", *kinds)))
-    return edges
+    return edges, compared
 
 
 def _collect(result: PersonResolution, groups: dict[int, list[int]], kept: list[RoleMention],

@@ -63,6 +63,7 @@ class SiteResolution:
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
     places: dict[str, frozenset[str]] = field(default_factory=dict)  # surface -> city/state/country words
     tokens: dict[str, NameTokens] = field(default_factory=dict)  # surface -> facility tokens
+    comparisons: int = 0  # pairs of named sites scored: bounded per site by blocking, never all pairs
 
     @property
     def merged(self) -> int:
@@ -170,6 +171,7 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
         found -= {key for key in found if sizes[key] > WORD_BLOCK and not key.startswith(_NAME_KEY)}
     edges: list[Edge] = []
     for a, b in candidate_pairs(keys, MAX_BLOCK):
+        result.comparisons += 1
         edge = _site_edge(named[a], named[b], a, b, cities)
         if edge is not None:
             edges.append(edge)

@@ -55,7 +55,9 @@ class KindReport:
     mentions: int = 0
     entities: int = 0
     merged: int = 0  # mentions that resolved to an entity other than their own node
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole kind: reading its mentions, comparing, writing
+    read_seconds: float = 0.0  # of which reading the mentions from the store
+    comparisons: int = 0  # candidate pairs scored: blocking keeps this proportional to the mentions
 
 
 @dataclass
@@ -129,6 +131,7 @@ def resolve(store: Store) -> ResolutionReport:
     ncts = trial_ncts(store)
     sponsors = read_sponsors(store, ncts)
     affiliations = read_affiliations(store)
+    read_seconds = time.perf_counter() - clock
     usage = Counter(org for orgs in sponsors.values() for org in orgs)
     usage.update(affiliations.values())
     orgs = resolve_organizations(names, usage)
@@ -139,12 +142,14 @@ def resolve(store: Store) -> ResolutionReport:
         writer.organization(canonical, orgs.names[canonical], value)
     for a, b, score, reasons in orgs.evidence:
         writer.evidence("organization", orgs.canonical[a], a, b, score, reasons)
-    report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock)
+    report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock,
+                                      read_seconds, orgs.comparisons)
     out.flush()
 
     # Sites, and the organisations that run them.
     clock = time.perf_counter()
     mentions = read_sites(store, ncts)
+    read_seconds = time.perf_counter() - clock
     sites = resolve_sites(mentions)
     for (trial, _surface), canonical in sorted(sites.trial_site.items()):
         writer.trial_site(trial, canonical)
@@ -161,7 +166,9 @@ def resolve(store: Store) -> ResolutionReport:
         writer.anonymous_site(canonical, surface, mention.facility, mention.city, mention.country)
     for a, b, score, reasons in sites.evidence:
         writer.evidence("site", sites.canonical[a], a, b, score, reasons)
+    read_started = time.perf_counter()
     roles = read_roles(store, ncts)
+    read_seconds += time.perf_counter() - read_started
     site_trials: dict[str, set[str]] = defaultdict(set)
     for mention in mentions:
         site_trials[mention.site].add(mention.trial_iri)
@@ -174,7 +181,7 @@ def resolve(store: Store) -> ResolutionReport:
     for site, org in sorted(site_organizations(sites, site_trials, trial_orgs, orgs.tokens).items()):
         writer.site_organization(site, orgs.canonical.get(org, org))
     report.sites = KindReport(len(mentions), len(members) + len(sites.anonymous), sites.merged,
-                              time.perf_counter() - clock)
+                              time.perf_counter() - clock, read_seconds, sites.comparisons)
     report.anonymous_sites = len(sites.anonymous)
     out.flush()
 
@@ -198,13 +205,14 @@ def resolve(store: Store) -> ResolutionReport:
     new_of.update(people.role_person)
     new_of.update(people.same_as)  # surface person IRIs: linked already, never "retired"
     report.persons = KindReport(len(roles), len(people.people), len(roles) - people.junk - len(people.people),
-                                time.perf_counter() - clock)
+                                time.perf_counter() - clock, 0.0, people.comparisons)  # roles read with sites
     report.junk_person_mentions = people.junk
     out.flush()
 
     # Criterion concepts.
     clock = time.perf_counter()
     concepts = read_concepts(store)
+    read_seconds = time.perf_counter() - clock
     criteria = resolve_criteria(concepts)
     for concept, canonical in criteria.canonical.items():
         writer.canonical(concept, canonical)
@@ -214,7 +222,8 @@ def resolve(store: Store) -> ResolutionReport:
             writer.confidence(canonical, value)
     for a, b, score, reasons in criteria.evidence:
         writer.evidence("criterion", criteria.canonical[a], a, b, score, reasons)
-    report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock)
+    report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock,
+                                 read_seconds, criteria.comparisons)
     out.flush()
 
     report.retired_iris = _retire(writer, previous, new_of)

@@ -11,6 +11,7 @@ from itertools import combinations
 import kg.resolve.resolve_persons as resolve_persons_module
 from kg.resolve.cluster import candidate_pairs
 from kg.resolve.mentions import RoleMention, SiteMention
+from kg.resolve.resolve_criteria import MAX_KEYS, WINDOW, resolve_criteria
 from kg.resolve.resolve_persons import PersonContext
 from kg.resolve.resolve_sites import WORD_BLOCK, resolve_sites
 
@@ -71,5 +72,22 @@ def test_spellings_of_one_name_block_are_compared_only_when_they_share_evidence(
     # 101 spellings in the "smith j" block: all pairs would be 5,050 name comparisons. Only
     # "J. Smith" and the one "Smith" of Hospital 7 share a piece of evidence.
     assert calls["compared"] <= 3
+    assert calls["compared"] <= result.comparisons <= 3 + 2 * 101  # the report counts what was scored
     assert result.role_person["r:x"] == result.role_person["r:7"]
     assert len(set(result.role_person.values())) == 100
+
+
+def test_criterion_comparisons_per_concept_stay_bounded_as_shared_words_grow_common() -> None:
+    # Every concept shares "history", "disease" and two of 60 drug words with hundreds of
+    # others: all pairs would be hundreds per concept, the windows keep it under MAX_KEYS * WINDOW.
+    drugs = [f"drug{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(60)]
+    per_concept = []
+    for n in (600, 1770):
+        pairs = [(a, b) for a, b in combinations(drugs, 2)][:n]
+        concepts = [(f"c:{i:05d}", f"history of {a} or {b} disease") for i, (a, b) in enumerate(pairs)]
+        concepts.append(("c:99999", f"history of {pairs[0][0]} or {pairs[0][1]} diseases"))  # a true duplicate
+        result = resolve_criteria(concepts)
+        assert result.canonical["c:99999"] == "c:00000"
+        assert result.comparisons <= MAX_KEYS * WINDOW * len(concepts)
+        per_concept.append(result.comparisons / len(concepts))
+    assert per_concept[1] <= per_concept[0] * 1.5  # three times the concepts, not three times the work each
