@@ -23,8 +23,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from kg.rdf import iris
@@ -114,8 +117,31 @@ def _previous(store: Store) -> dict[str, set[str]]:
     return members
 
 
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while resolution builds its millions of records.
+
+    Why: each full collection walks every live object, so as the mentions and comparison
+    forms grow with the registry so does every collection, and a linear pass turns
+    superlinear (15% of the criteria stage at 100,000 studies). The records built here hold
+    no reference cycles; reference counting frees them all the same.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def resolve(store: Store) -> ResolutionReport:
     """Resolve organisations, sites, persons and criteria in ``store``; replace its resolution graph."""
+    with _without_cycle_collection():
+        return _resolve(store)
+
+
+def _resolve(store: Store) -> ResolutionReport:
     started = time.perf_counter()
     report = ResolutionReport()
     previous = _previous(store)
