@@ -183,7 +183,7 @@ def _constraints_agree(a: tuple[Constraint, ...], b: tuple[Constraint, ...]) -> 
 
 
 def _explained(word: str, others: tuple[str, ...]) -> bool:
-    """A word the other text writes with a typo: one edit in a word of five letters or more, two in one of ten or more.
+    """A word the other text writes with a typo: one edit in five letters or more, two in ten or more.
 
     The inner loop of criteria matching (tens of millions of word pairs at 100,000 studies):
     lengths rule most pairs out before an edit distance is computed, and the distance stops
@@ -233,6 +233,7 @@ def match_criteria(a: CriterionForm, b: CriterionForm) -> float:
     words_a = _compared_words(a, b)
     words_b = _compared_words(b, a)
     only_a, only_b = words_a - words_b, words_b - words_a
+    # The other side's variable names count too: a misspelt "Easter Cooperative..." matches them.
     if only_a:
         others = (*words_b, *b.variable_names)
         if not all(_explained(word, others) or _acronym(word, a.words) for word in only_a):
