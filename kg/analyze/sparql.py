@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from kg.rdf.namespaces import ONTOLOGY
 from kg.rdf.terms import iri
@@ -137,18 +136,7 @@ def rows(store: Store, query: str) -> Iterator[tuple[str | None, ...]]:
     63,000 trial-site rows in 0.05 s and hands them over in 1.1 s); result-table Term
     objects would triple that. A store with its own ``iter_select`` is used as is.
     """
-    own = getattr(store, "iter_select", None)
-    if callable(own):
-        yield from own(query)
-        return
-    native: Any = getattr(store, "_store", None)
-    if native is not None and type(native).__module__.startswith("pyoxigraph"):
-        solutions = native.query(query, use_default_graph_as_union=True)
-        width = len(solutions.variables)
-        for solution in solutions:
-            yield tuple(None if (term := solution[i]) is None else term.value for i in range(width))
-        return
-    yield from store.select(query).values()
+    yield from store.iter_select(query)
 
 
 # Node attributes: (attribute, pattern binding ?n and ?v). Trials are described in their own

@@ -52,19 +52,8 @@ def _sorted_lines(store: Store, out: IO[bytes], format_name: str) -> None:
 
 
 def _prefixed(store: Store, out: IO[bytes], format_name: str) -> None:
-    from kg.store.oxigraph import OxigraphStore
-
-    if isinstance(store, OxigraphStore):
-        store.dump_with_prefixes(out, format_name)
-    else:
-        store.dump(out, format_name)
+    store.dump(out, format_name, prefixes=True)
 
 
 def _jsonld(store: Store, out: IO[bytes]) -> None:
-    from kg.store.oxigraph import OxigraphStore
-
-    if isinstance(store, OxigraphStore):
-        store.dump_with_prefixes(out, "jsonld")
-    else:
-        dataset = store.to_rdflib()
-        out.write(dataset.serialize(format="json-ld", encoding="utf-8"))
+    store.dump(out, "jsonld", prefixes=True)

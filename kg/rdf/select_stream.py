@@ -16,25 +16,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from kg.store.base import Store
 
 
 def iter_select(store: Store, sparql: str) -> Iterator[tuple[str | None, ...]]:
     """Rows of a SELECT over the union of graphs, each value a plain string (None if unbound)."""
-    own = getattr(store, "iter_select", None)
-    if own is not None:
-        yield from own(sparql)
-        return
-    native: Any = getattr(store, "_store", None)
-    if native is not None and hasattr(native, "query"):
-        solutions = native.query(sparql, use_default_graph_as_union=True)
-        names = [v.value for v in solutions.variables]
-        for solution in solutions:
-            yield tuple(None if (term := solution[name]) is None else term.value for name in names)
-        return
-    yield from store.select(sparql).values()
+    yield from store.iter_select(sparql)
 
 
 def iter_predicate(store: Store, predicate: str) -> Iterator[tuple[str, str]]:

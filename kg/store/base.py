@@ -8,7 +8,7 @@ this small is what lets a remote SPARQL 1.1 store stand in for the embedded one.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from kg.store.results import ResultTable
@@ -39,9 +39,22 @@ class Store(ABC):
     def select(self, sparql: str) -> ResultTable:
         """Run a SELECT query with the union of all graphs as the default graph."""
 
+    def iter_select(self, sparql: str) -> Iterator[tuple[str | None, ...]]:
+        """Rows of a SELECT over the union of graphs, each value a plain string (None if unbound).
+
+        Why: whole-store passes (resolution, projections) read millions of rows; decoding them
+        into result-table terms would cost more than the query. Backends that can stream
+        override this; the default reads the materialised table.
+        """
+        yield from self.select(sparql).values()
+
     @abstractmethod
-    def dump(self, out: IO[bytes], format_name: str) -> None:
-        """Serialise the whole dataset (``nquads``, ``trig``) or its union (``ntriples``, ``turtle``)."""
+    def dump(self, out: IO[bytes], format_name: str, *, prefixes: bool = False) -> None:
+        """Serialise the whole dataset (``nquads``, ``trig``) or its union (``ntriples``, ``turtle``).
+
+        ``prefixes`` asks for trialkg's prefixes in formats that have them (Turtle, TriG,
+        JSON-LD); backends that cannot honour it write full IRIs.
+        """
 
     @abstractmethod
     def __len__(self) -> int:

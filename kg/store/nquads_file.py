@@ -61,7 +61,7 @@ class NQuadsFileStore(Store):
     def select(self, sparql: str) -> ResultTable:
         raise KGError(f"{self.path} is an N-Quads file: load it into a store to query it")
 
-    def dump(self, out: IO[bytes], format_name: str) -> None:
+    def dump(self, out: IO[bytes], format_name: str, *, prefixes: bool = False) -> None:
         raise KGError(f"{self.path} is an N-Quads file already")
 
     def __len__(self) -> int:

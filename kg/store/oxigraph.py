@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -97,23 +97,28 @@ class OxigraphStore(Store):
     def update(self, sparql: str) -> None:
         self._store.update(sparql)
 
-    def dump(self, out: IO[bytes], format_name: str) -> None:
+    def dump(self, out: IO[bytes], format_name: str, *, prefixes: bool = False) -> None:
         rdf_format = _FORMATS[format_name]
-        if format_name in _QUAD_FORMATS:
+        if prefixes:
+            from kg.rdf.namespaces import PREFIXES
+
+            if format_name == "trig":
+                self._store.dump(out, rdf_format, prefixes=PREFIXES)
+                return
+            ox.serialize(self._union_triples(), out, rdf_format, prefixes=PREFIXES)
+        elif format_name in _QUAD_FORMATS:
             self._store.dump(out, rdf_format)
         else:
             # Triple formats get the union of all graphs, as a reader of one file expects.
             ox.serialize(self._union_triples(), out, rdf_format)
 
-    def dump_with_prefixes(self, out: IO[bytes], format_name: str) -> None:
-        """Turtle/TriG/JSON-LD with trialkg's prefixes (quads for TriG, the union otherwise)."""
-        from kg.rdf.namespaces import PREFIXES
-
-        rdf_format = _FORMATS[format_name]
-        if format_name == "trig":
-            self._store.dump(out, rdf_format, prefixes=PREFIXES)
-            return
-        ox.serialize(self._union_triples(), out, rdf_format, prefixes=PREFIXES)
+    def iter_select(self, sparql: str) -> Iterator[tuple[str | None, ...]]:
+        solutions = self._store.query(sparql, use_default_graph_as_union=True)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise StoreError("iter_select takes a SELECT query")
+        width = len(solutions.variables)
+        for solution in solutions:
+            yield tuple(None if (term := solution[i]) is None else term.value for i in range(width))
 
     def _union_triples(self) -> ox.QueryTriples:
         """Every distinct triple of every graph (a CONSTRUCT result is a set)."""

@@ -61,8 +61,8 @@ class RdflibStore(Store):
         rows: list[Row] = [tuple(_term(row[i]) for i in range(len(variables))) for row in result]  # type: ignore[index]
         return ResultTable(variables, rows)
 
-    def dump(self, out: IO[bytes], format_name: str) -> None:
-        names = {"nquads": "nquads", "trig": "trig", "ntriples": "nt", "turtle": "turtle"}
+    def dump(self, out: IO[bytes], format_name: str, *, prefixes: bool = False) -> None:
+        names = {"nquads": "nquads", "trig": "trig", "ntriples": "nt", "turtle": "turtle", "jsonld": "json-ld"}
         out.write(self.dataset.serialize(format=names[format_name], encoding="utf-8"))
 
     def __len__(self) -> int:

@@ -277,7 +277,7 @@ class RemoteStore(Store):
             quads = [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
             yield ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
-    def dump(self, out: IO[bytes], format_name: str) -> None:
+    def dump(self, out: IO[bytes], format_name: str, *, prefixes: bool = False) -> None:
         if format_name == "nquads":
             for chunk in self.iter_nquads():
                 out.write(chunk)
@@ -287,7 +287,7 @@ class RemoteStore(Store):
             ox.serialize(ox.parse(data, ox.RdfFormat.N_QUADS), out, ox.RdfFormat.TRIG)
             return
         union = self.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-        formats = {"ntriples": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE}
+        formats = {"ntriples": ox.RdfFormat.N_TRIPLES, "turtle": ox.RdfFormat.TURTLE, "jsonld": ox.RdfFormat.JSON_LD}
         if format_name not in formats:
             raise StoreError(f"cannot dump a remote store as {format_name!r}")
         ox.serialize(ox.parse(union, ox.RdfFormat.N_TRIPLES), out, formats[format_name])
