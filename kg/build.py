@@ -33,7 +33,7 @@ import orjson
 from kg.errors import KGError, RecordError, SourceError
 from kg.rdf.provenance import BuildContext, file_sha256, record_quads, source_file_iri, source_file_quads
 from kg.rdf.records import emit_record
-from kg.sources import get_format, iter_input_files, sniff
+from kg.sources import get_format, iter_input_files, parse_record, sniff
 from kg.sources.base import RawRecord
 from kg.store.base import Store
 
@@ -100,7 +100,7 @@ def process_record(task: _Task) -> _Loaded | Issue:
     """Parse and emit one record (runs in a worker); any failure becomes an Issue."""
     raw = task.raw
     try:
-        parsed = get_format(raw.format).parse(raw)
+        parsed = parse_record(raw)
         emitted = emit_record(parsed.record)
         lines = emitted.lines
         lines += record_quads(emitted.graph, emitted.subject, emitted.record_id, raw.format, task.source_iri,

@@ -14,7 +14,6 @@ from typing import IO, Any
 
 import click
 
-from kg import __version__
 from kg.build import BuildReport, build, parse_shard
 from kg.errors import KGError
 from kg.queries import get_query, list_queries
@@ -23,6 +22,7 @@ from kg.store import StoreDirectory, default_store_path, open_store
 from kg.store.base import Store
 from kg.store.nquads_file import NQuadsFileStore
 from kg.store.results import FORMATTERS
+from kg.version import __version__
 
 STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
 EXPORT_FORMATS = ("turtle", "ntriples", "nquads", "trig", "jsonld", "gexf", "graphml")

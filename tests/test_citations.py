@@ -11,7 +11,7 @@ import re
 import pytest
 
 from kg.model import Author
-from kg.resolve.citations import parse_citation
+from kg.rules.citations import parse_citation
 from kg.store.base import Store
 from tests.conftest import MODERN_SEED
 

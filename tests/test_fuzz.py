@@ -527,7 +527,7 @@ def test_every_accepted_web_address_is_an_iri_oxigraph_takes(text: str) -> None:
     import pyoxigraph
 
     from kg.rdf.terms import iri
-    from kg.sources.vocab import web_address
+    from kg.rules.codes import web_address
 
     url = web_address(text)
     if url is not None:
@@ -540,7 +540,7 @@ def test_every_accepted_web_address_is_an_iri_oxigraph_takes(text: str) -> None:
                       st.sampled_from(NASTY)))
 def test_every_accepted_date_is_a_valid_xsd_date(text: str) -> None:
     from kg.rdf.terms import date_literal
-    from kg.sources.vocab import iso_date
+    from kg.rules.codes import iso_date
 
     value = iso_date(text)
     if value is not None:

@@ -49,7 +49,7 @@ from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH, AuthorLink, link_lines
 from kg.rdf.iris import resource
 from kg.rdf.namespaces import ONTOLOGY, PUBMED
 from kg.rdf.provenance import extraction_time
-from kg.resolve.authors import family_candidates, fold, initials_compatible, initials_of
+from kg.rules.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
 
 __all__ = ["LinkReport", "link_investigators_to_authors", "score_pair"]

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from kg.rdf import iris
 from kg.rdf.namespaces import ONTOLOGY
-from kg.rdf.select_stream import iter_select
-from kg.resolve.criteria import criterion_key
+from kg.rules.criteria import criterion_key
 from kg.store.base import Store
+from kg.store.select_stream import iter_select
 
 KINDS = ("persons", "sites", "criteria")
 PREFIX = f"PREFIX tkg: <{ONTOLOGY}>\n"
