@@ -150,6 +150,13 @@ class LinkReport:
     seconds: float = 0.0
     links_by_kind: dict[str, int] = field(default_factory=dict)
 
+    def summary(self) -> str:
+        """One line for people: what was linked, by kind of reference, and how long it took."""
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.links_by_kind.items()))
+        return (f"{self.links} links between {self.investigators} investigators and {self.authorships} "
+                f"authorships of {self.publications} publications of {self.trials} trials"
+                f"{' (' + kinds + ')' if kinds else ''}, {self.seconds:.1f} s")
+
 
 def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONFIDENCE) -> LinkReport:
     """Compute the investigator-author links of the whole store and replace the links graph.

@@ -8,7 +8,8 @@ precision = true same / predicted same, recall = true same / labelled same.
 
 Example (the shipped labels; about half a minute)::
 
-    >>> scores = evaluate_resolution(Path("tests/data/resolution"))  # doctest: +SKIP
+    >>> labels = Path("tests/data/resolution")  # doctest: +SKIP
+    >>> scores = evaluate(build_labelled_store(labels), labels)  # doctest: +SKIP
     >>> scores["persons"].precision >= 0.95  # doctest: +SKIP
     True
 """
@@ -161,14 +162,3 @@ def evaluate(store: Store, labels: Path, kinds: Iterable[str] = KINDS) -> dict[s
         out[kind] = scores
     return out
 
-
-def evaluate_resolution(labels: Path, kinds: Iterable[str] = KINDS) -> dict[str, Scores]:
-    """Build the labels' sources into a fresh in-memory store, resolve it, and score it."""
-    from kg.build import build
-    from kg.resolve.stage import resolve
-    from kg.store import open_store
-
-    store = open_store(None)
-    build(sources(labels), store)
-    resolve(store)
-    return evaluate(store, labels, kinds)

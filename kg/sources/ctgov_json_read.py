@@ -36,9 +36,8 @@ section carries no references or people, so only ``hasResults`` is read from it.
 
 Example:
     >>> from pathlib import Path
-    >>> raws = read_ctgov_json(Path("tests/data/ctgov-json/single/NCT00465816.json"))
-    >>> parse_ctgov_json(next(raws)).trial.references[0].pmid
-    '22107850'
+    >>> [raw.record for raw in read_ctgov_json(Path("tests/data/ctgov-json/single/NCT00465816.json"))]
+    ['NCT00465816']
 """
 
 from __future__ import annotations

@@ -241,6 +241,10 @@ class RemoteStore(Store):
         """Replace every graph the quads name with exactly these quads (GSP PUT, else DROP + INSERT DATA)."""
         self._upload(data, replace=True)
 
+    def replace_graphs(self, graphs: list[str], data: bytes) -> None:
+        """Drop and insert per graph in one request (or a GSP PUT per graph)."""
+        self.replace_nquads(data)
+
     def remove_graphs(self, graphs: Iterable[str]) -> None:
         pending = list(graphs)
         if self.update_url is None:

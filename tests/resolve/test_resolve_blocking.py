@@ -10,8 +10,8 @@ from itertools import combinations
 
 import kg.resolve.persons as resolve_persons_module
 from kg.resolve.cluster import candidate_pairs
-from kg.resolve.mentions import RoleMention, SiteMention
 from kg.resolve.criteria import MAX_KEYS, WINDOW, resolve_criteria
+from kg.resolve.mentions import RoleMention, SiteMention
 from kg.resolve.persons import PersonContext
 from kg.resolve.sites import WORD_BLOCK, resolve_sites
 
