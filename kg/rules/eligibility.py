@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -44,7 +45,6 @@ EXCLUSION = "EXCLUSION"
 UNSPECIFIED = "UNSPECIFIED"
 
 _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^~|=])")
-_SPACES = re.compile(r"\s+")
 
 # One list marker at the start of a (stripped) line: symbol bullets, "1." "1)" "(1)", "a." "(a)",
 # roman "iv." and the "o" that word processors export. "-Text" and "•Text" count, "1.5 mg" does not.
@@ -75,7 +75,7 @@ _INLINE = re.compile(
     r"\s*(?:\([^()]{0,60}\))?\s*:\s*(\S.*)",
     re.IGNORECASE,
 )
-_EMPHASIS = re.compile(r"^[\s*_#]+|[\s*_#]+$")
+_EMPHASIS = " \t*_#"  # markdown emphasis and heading marks around a heading
 _PLACEHOLDER = re.compile(
     r"(?:none|none known|nil|n/?a|not applicable|not specified|see disease characteristics|"
     r"no (?:inclusion|exclusion) criteria|[-.\u2013\u2014]+)[.:]?",
@@ -112,6 +112,8 @@ _GROUP_LABEL = re.compile(
 )
 _CONNECTOR = re.compile(r"(?:or|and|and/or)", re.IGNORECASE)
 _TERMINAL = (".", ";", ",", "!", "?")
+_KEYWORDS = "clusion"  # in "inclusion" and "exclusion": lines without it cannot be inline headings
+_LONGEST = 3500  # characters of an item joined with its sub-items; more is a mis-indented list
 
 
 def unescape_markdown(text: str) -> str:
@@ -165,7 +167,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
         if heading is not None:
             section += 1
             last = items[-1] if items else None
-            if last and last.title and len(last.pieces) == 1 and len(items) > 1 and items[-2].section == last.section:
+            if last and len(last.pieces) == 1 and not last.bulleted and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
                 last.context = True  # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:"
             if heading != "":
                 kind = heading
@@ -173,7 +175,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
                 saw_exclusion |= heading == EXCLUSION
             top, previous_blank = None, True
             continue
-        inline = _INLINE.fullmatch(_EMPHASIS.sub("", body))
+        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if heading is None and _KEYWORDS in body.lower() else None
         if inline and inline.group(2) is not None and not _LEAD_IN.match(inline.group(3)):
             inline = None  # "Inclusion criterion for the dose-escalation: Individuals with ..." is a criterion
         if inline:
@@ -199,7 +201,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
             top.title = not bulleted and (_is_title(body, stripped) or bool(_GROUP_TITLE.fullmatch(body)))
             items.append(top)
         previous_blank = False
-    for item, following in zip(items, items[1:]):
+    for item, following in itertools.pairwise(items):
         opens_list = following.bulleted or _clean(following.pieces[0]).endswith(":")
         if item.title and opens_list and item.section == following.section and len(item.pieces) == 1:
             item.context = True
@@ -225,7 +227,10 @@ def _strip_markers(text: str) -> tuple[str, int]:
 
 def _heading_kind(body: str) -> str | None:
     """INCLUSION/EXCLUSION for a heading line, "" for a neutral one ("Eligibility criteria"), else None."""
-    core = _EMPHASIS.sub("", body).rstrip(": \t").strip("*_ ")
+    lowered = body.lower()
+    if "clusion" not in lowered and "eligib" not in lowered:
+        return None  # every heading names inclusion, exclusion or eligibility: skip the patterns
+    core = body.strip(_EMPHASIS).rstrip(": \t").strip("*_ ")
     if len(core) > 200 or _NOTE.match(core):
         return None
     match = _HEADING.fullmatch(core)
@@ -250,7 +255,8 @@ def _continues(top: _Item, columns: tuple[int, int], bulleted: bool, previous_bl
         return _deeper(columns, top.columns[0])
     if not previous_blank:
         return True  # legacy XML wraps every line at 80 columns
-    return indent > top.indent and indent >= 2  # a markdown paragraph indented under its item
+    # A paragraph indented to the text of the (sub-)item above continues it, as in markdown.
+    return indent > top.indent and indent >= max(2, top.columns[-1][1])
 
 
 def _deeper(columns: tuple[int, int], parent: tuple[int, int]) -> bool:
@@ -274,7 +280,8 @@ def _is_group_label(text: str) -> bool:
 
 
 def _clean(lines: list[str]) -> str:
-    return _SPACES.sub(" ", " ".join(lines)).strip()
+    """The lines of a piece as one text, whitespace collapsed."""
+    return " ".join(" ".join(lines).split())
 
 
 def _criteria(item: _Item) -> list[Criterion]:
@@ -282,22 +289,36 @@ def _criteria(item: _Item) -> list[Criterion]:
     head = _clean(item.pieces[0])
     if not item.bulleted and len(item.pieces) == 1 and _NOTE_ITEM.match(head):
         return []  # "Note: where slides are accepted, ..."
-    children = list(zip(item.columns[1:], item.pieces[1:]))
+    children = list(zip(item.columns[1:], item.pieces[1:], strict=True))
     group_title = item.bulleted and bool(children) and bool(_GROUP_TITLE.fullmatch(head))
     if item.context or group_title or _is_dropped(head) or _is_context(head, item.bulleted, bool(children)):
-        texts: list[str] = []
-        start = (0, 0)
-        for columns, piece in children:
-            if texts and _deeper(columns, start):
-                texts[-1] = _join(texts[-1], _clean(piece))  # a sub-sub-item stays with its sub-item
-            else:
-                texts.append(_clean(piece))
-                start = columns
-        return [Criterion(text, item.kind) for text in texts if text and not _is_dropped(text)]
+        return [Criterion(text, item.kind) for text in _sub_items(children)]
     joined = head
     for _, piece in children:
         joined = _join(joined, _clean(piece))
+    if len(joined) > _LONGEST and children:
+        # Thousands of characters under one bullet are a list indented by mistake, not one criterion.
+        return [Criterion(text, item.kind) for text in [head, *_sub_items(children)] if not _is_dropped(text)]
     return [Criterion(joined, item.kind)] if joined else []
+
+
+def _sub_items(children: list[tuple[tuple[int, int], list[str]]]) -> list[str]:
+    """Sub-items as criteria of their own, each with the sub-sub-items nested under it."""
+    groups: list[list[str]] = []
+    start = (0, 0)
+    for columns, piece in children:
+        if groups and _deeper(columns, start):
+            groups[-1].append(_clean(piece))
+        else:
+            groups.append([_clean(piece)])
+            start = columns
+    texts: list[str] = []
+    for group in groups:
+        joined = group[0]
+        for text in group[1:]:
+            joined = _join(joined, text)
+        texts.extend(group if len(joined) > _LONGEST else [joined])
+    return [text for text in texts if text and not _is_dropped(text)]
 
 
 def _join(text: str, sub_item: str) -> str:
