@@ -51,7 +51,7 @@ def _normal(text: str) -> str:
 
 
 def _expected(block: dict[str, object]) -> list[tuple[str, str]]:
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for field, kind in KINDS.items():
         texts = block[field]
         assert isinstance(texts, list)
