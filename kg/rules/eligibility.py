@@ -289,16 +289,19 @@ def _criteria(item: _Item) -> list[Criterion]:
     head = _clean(item.pieces[0])
     if not item.bulleted and len(item.pieces) == 1 and _NOTE_ITEM.match(head):
         return []  # "Note: where slides are accepted, ..."
-    children = list(zip(item.columns[1:], item.pieces[1:], strict=True))
+    nested = list(zip(item.columns[1:], item.pieces[1:], strict=True))
+    children = [(columns, piece) for columns, piece in nested if not _is_dropped(_clean(piece))]
+    if head.endswith(":") and nested and not children:
+        return []  # "Hormone receptor status:" over "Not specified"
     group_title = item.bulleted and bool(children) and bool(_GROUP_TITLE.fullmatch(head))
     if item.context or group_title or _is_dropped(head) or _is_context(head, item.bulleted, bool(children)):
-        return [Criterion(text, item.kind) for text in _sub_items(children)]
+        return [Criterion(text, item.kind) for text in _sub_items(nested)]
     joined = head
     for _, piece in children:
         joined = _join(joined, _clean(piece))
     if len(joined) > _LONGEST and children:
         # Thousands of characters under one bullet are a list indented by mistake, not one criterion.
-        return [Criterion(text, item.kind) for text in [head, *_sub_items(children)] if not _is_dropped(text)]
+        return [Criterion(text, item.kind) for text in [head, *_sub_items(nested)] if not _is_dropped(text)]
     return [Criterion(joined, item.kind)] if joined else []
 
 
@@ -313,11 +316,14 @@ def _sub_items(children: list[tuple[tuple[int, int], list[str]]]) -> list[str]:
             groups.append([_clean(piece)])
             start = columns
     texts: list[str] = []
-    for group in groups:
-        joined = group[0]
-        for text in group[1:]:
+    for head, *subs in groups:
+        live = [text for text in subs if not _is_dropped(text)]
+        if subs and not live and head.endswith(":"):
+            continue  # "Hormone receptor status:" over "Not specified"
+        joined = head
+        for text in live:
             joined = _join(joined, text)
-        texts.extend(group if len(joined) > _LONGEST else [joined])
+        texts.extend([head, *live] if len(joined) > _LONGEST else [joined])
     return [text for text in texts if text and not _is_dropped(text)]
 
 
