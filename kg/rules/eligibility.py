@@ -22,8 +22,10 @@ line in one pass, then assembles items:
 5. Without any heading the kind is ``UNSPECIFIED``; with only an exclusion heading, what precedes
    it includes ("Eligibility criteria: ... Exclusion criteria: ...").
 
-Every regular expression is compiled once at import and anchored, without nested quantifiers, so
-each line is matched in linear time: the splitter runs on every registry record.
+Every regular expression is compiled once at import, anchored at the start of a line and bounded
+(no unbounded repetition inside a repetition), and headings are only tried on lines that contain
+"clusion" or "eligib", so each line costs time linear in its length: the splitter runs on every
+registry record (~560,000 studies).
 
 Example:
     >>> [c.kind[0] + ":" + c.text for c in split_criteria(
@@ -175,7 +177,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
                 saw_exclusion |= heading == EXCLUSION
             top, previous_blank = None, True
             continue
-        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if heading is None and _KEYWORDS in body.lower() else None
+        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if _KEYWORDS in body.lower() else None
         if inline and inline.group(2) is not None and not _LEAD_IN.match(inline.group(3)):
             inline = None  # "Inclusion criterion for the dose-escalation: Individuals with ..." is a criterion
         if inline:
