@@ -165,7 +165,8 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
         body, first = (stripped, 0) if literal else _strip_markers(stripped)
         bulleted = first > 0
         columns = (indent, indent + first)
-        heading = _heading_kind(body)
+        wrapped = not previous_blank and not bulleted and top is not None and indent > top.indent
+        heading = None if wrapped else _heading_kind(body)  # "     exclusion criterion." ends a wrapped line
         if heading is not None:
             section += 1
             last = items[-1] if items else None
@@ -177,7 +178,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
                 saw_exclusion |= heading == EXCLUSION
             top, previous_blank = None, True
             continue
-        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if _KEYWORDS in body.lower() else None
+        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if not wrapped and _KEYWORDS in body.lower() else None
         if inline and inline.group(2) is not None and not _LEAD_IN.match(inline.group(3)):
             inline = None  # "Inclusion criterion for the dose-escalation: Individuals with ..." is a criterion
         if inline:
