@@ -16,13 +16,18 @@ from dataclasses import dataclass, field
 
 from tests.fidelity.sources import unescape
 
-# A heading line: "Inclusion Criteria:", "**Key Exclusion Criteria**", "EXCLUSION:", "Exclusion criteria for ...".
-_HEADING = re.compile(r"^(?:key |main |general |major |additional )?(inclusion|exclusion)"
-                      r"(?: (?:criteria|criterion))?(?: for [^:]{0,80}| \([^)]{0,60}\))?:?$", re.I)
+# A heading: "Inclusion Criteria:", "**Key Exclusion Criteria**", "EXCLUSION:", "Pre-operative exclusion criteria".
+# It may be followed by text on the same line ("Key Exclusion Criteria: Participants are excluded if ...").
+_HEADING = re.compile(r"^(?:(?!not |no |meet|any |all )[\w/-]+ ){0,3}?(inclusion|exclusion)(?: (?:criteria|criterion))?"
+                      r"(?: for [^:]{0,60}| \([^)]{0,60}\))?\s*(?::|$)", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*+•·●○▪◦o]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}[.)])(?=\s)")
+_MARKUP = re.compile(r"[*_#]+")
 _WORD = re.compile(r"\w+")
 PLACEHOLDERS = {"", "none", "n/a", "not applicable", "-", "na", "nil"}
 _ESCAPE_KEPT = re.compile(r"\\[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")
+MERGED = "repeated criterion (same normalised text) merged into one node with several texts/positions"
+DROPPED_TEXT = "source text in no criterion"
+DROPPED_LEAD_IN = "lead-in or sub-heading line (ending in ':') in no criterion"
 
 
 @dataclass
@@ -42,28 +47,39 @@ class CriteriaResult:
         return self.covered / self.words if self.words else 1.0
 
 
-def _block_words(block: str) -> tuple[list[str], list[str]]:
-    """The block's words (headings and bullet markers removed) and each word's section."""
+def _bare(line: str) -> str:
+    """A line without markdown emphasis and its leading bullet or enumerator."""
+    return " ".join(_BULLET.sub(" ", _MARKUP.sub(" ", line)).split())
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def _block_words(block: str) -> tuple[list[str], list[str], list[bool], bool]:
+    """The block's words (headings, bullets removed), each word's section, whether its line is a
+    lead-in (ends with ':'), and whether the block has any heading at all."""
     words: list[str] = []
     sections: list[str] = []
-    section = "INCLUSION"
+    lead_in: list[bool] = []
+    section, headed = "INCLUSION", False
     for line in unescape(block).splitlines():
-        bare = re.sub(r"[*_#]+", " ", line)
-        bare = _BULLET.sub(" ", bare).strip()
-        heading = _HEADING.match(" ".join(bare.split()))
+        bare = _bare(line)
+        heading = _HEADING.match(bare)
         if heading:
-            section = heading.group(1).upper()
-            continue
-        for word in _WORD.findall(bare):
-            words.append(word.lower())
-            sections.append(section)
-    return words, sections
+            section, headed = heading.group(1).upper(), True
+            bare = bare[heading.end():]
+        line_words = _words(bare)
+        words += line_words
+        sections += [section] * len(line_words)
+        lead_in += [bare.rstrip().endswith(":")] * len(line_words)
+    return words, sections, lead_in, headed
 
 
-def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str]]) -> CriteriaResult:
+def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str, bool]]) -> CriteriaResult:
     """Compare the graph's criteria (position, kind, text) with the source block."""
     result = CriteriaResult(criteria=len(criteria))
-    words, sections = _block_words(block or "")
+    words, sections, lead_in, headed = _block_words(block or "")
     result.words = len(words)
     # Words joined with single spaces; a criterion's words are found as a substring at word bounds.
     text = " " + " ".join(words) + " "
@@ -72,19 +88,25 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str]
         starts.append(starts[-1] + len(word) + 1)
     covered = [False] * len(words)
     cursor = 0
-    for _, kind, criterion in sorted(criteria):
+    for _, kind, criterion, merged in sorted(criteria):
         plain = " ".join(criterion.split())
         if plain.lower().strip(" .;:") in PLACEHOLDERS:
             result.add("placeholder criterion", plain)
             continue
         if _ESCAPE_KEPT.search(criterion):
             result.add("markdown escape kept in criterion", plain)
-        if kind is None:
-            result.add("criterion without inclusion/exclusion kind", plain)
-        needle_words = [w.lower() for w in _WORD.findall(unescape(criterion))]
-        if not needle_words:
-            result.add("criterion without words", plain)
+        if _HEADING.fullmatch(_bare(unescape(criterion)).rstrip(": ")):
+            result.add("heading stated as a criterion", plain)
             continue
+        if kind is None:
+            result.add("criterion without inclusion/exclusion kind" if headed else
+                       "criterion without kind in a block without headings (inclusion by convention)", plain)
+        needle_words = _words(_bare(unescape(criterion)))
+        if not needle_words:
+            result.add("criterion without words (markup only)", plain)
+            continue
+        if merged:
+            result.add(MERGED, plain)
         needle = " " + " ".join(needle_words) + " "
         at = text.find(needle, starts[cursor] if cursor < len(starts) else len(text))
         if at < 0:
@@ -92,7 +114,8 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str]
             if at < 0:
                 result.add("criterion text not in source block", plain)
                 continue
-            result.add("criterion out of source order", plain)
+            if not merged:  # a merged node has lost its later positions: order is moot
+                result.add("criterion out of source order", plain)
         first = bisect.bisect_left(starts, at)
         last = first + len(needle_words)
         cursor = max(cursor, last)
@@ -105,17 +128,14 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str]
             result.add(f"{kind.lower()} criterion taken from the {spanned.pop().lower()} section", plain)
     result.covered = sum(covered)
     if words and result.covered < len(words):
-        gaps = []
         i = 0
         while i < len(words):
-            if not covered[i]:
-                j = i
-                while j < len(words) and not covered[j]:
-                    j += 1
-                gaps.append(" ".join(words[i:j]))
-                i = j
-            else:
+            if covered[i]:
                 i += 1
-        for gap in gaps:
-            result.add("source words not in any criterion", gap)
+                continue
+            j = i
+            while j < len(words) and not covered[j]:
+                j += 1
+            result.add(DROPPED_LEAD_IN if all(lead_in[i:j]) else DROPPED_TEXT, " ".join(words[i:j]))
+            i = j
     return result

@@ -51,7 +51,7 @@ class GraphTrial:
 
     nct: str
     fields: dict[str, list] = field(default_factory=lambda: defaultdict(list))
-    criteria: list[tuple[int, str | None, str]] = field(default_factory=list)
+    criteria: list[tuple[int, str | None, str, bool]] = field(default_factory=list)  # position, kind, text, merged
     site_nodes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
@@ -122,8 +122,10 @@ def _child(trial: GraphTrial, link: str, node: str, p: dict[str, list[str]]) -> 
         types = set(p.get("type", []))
         kind = "INCLUSION" if TKG + "InclusionCriterion" in types else \
             "EXCLUSION" if TKG + "ExclusionCriterion" in types else None
-        for text in p.get("criterionText", []):
-            trial.criteria.append((int((p.get("position") or ["0"])[0]), kind, text))
+        texts, positions = p.get("criterionText", []), sorted(int(v) for v in p.get("position", ["0"]))
+        merged = len(texts) > 1 or len(positions) > 1
+        for text in texts:
+            trial.criteria.append((positions[0], kind, text, merged))
     elif link == "leadSponsor":
         f["lead_sponsor"].append(_first(p, "name"))
     elif link == "collaborator":

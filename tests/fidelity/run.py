@@ -97,6 +97,7 @@ def _merge(into: Outcome, other: Outcome) -> None:
     for fmt, rows in other.coverage.items():
         into.coverage.setdefault(fmt, []).extend(rows)
     into.records.update(other.records)
+    into.sources.update(other.sources)
 
 
 def run_all(build_store: Callable[[Input], object] = build_input) -> Outcome:

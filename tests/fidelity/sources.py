@@ -40,6 +40,31 @@ def norm(text: str | None, markdown: bool = True) -> str | None:
     return text or None
 
 
+# Contact data (left out of the graph on purpose): e-mail addresses and phone numbers.
+CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?\d[\d ()-]{6,}\d|1-8\d\d-[A-Z0-9-]+")
+
+
+def decontact(text: str | None) -> str | None:
+    """A text with e-mails and phone numbers taken out (and the brackets they leave empty)."""
+    if not text or not CONTACT.search(text):
+        return text
+    text = re.sub(r"\(\s*[,;]?\s*\)", " ", CONTACT.sub(" ", text))
+    return " ".join(text.split()).strip(" ,;:") or None
+
+
+def officials(rows: list[tuple]) -> list[tuple]:
+    """Officials as the graph may state them: a "name" that is a phone line is contact data, and
+    e-mails or phone numbers inside an affiliation are scrubbed ("1-844-599-2273 (UCB)" -> "UCB")."""
+    kept = []
+    for name, role, affiliation in rows:
+        if name and CONTACT.search(name):
+            continue
+        if affiliation and CONTACT.search(affiliation):
+            affiliation = CONTACT.sub(" ", affiliation).strip(" ()-,;:") or None
+        kept.append((name, role, affiliation))
+    return kept
+
+
 def mesh_id(value: str) -> str:
     """A MeSH descriptor id without zero padding: API v2 writes D000008175 for D008175."""
     return value[0] + str(int(value[1:])) if value[1:].isdigit() else value
@@ -72,7 +97,7 @@ class SourceRecord:
 
 _DISPLAY_TYPES = ("Drug", "Device", "Biological", "Procedure", "Radiation", "Behavioral", "Genetic",
                   "Dietary Supplement", "Combination Product", "Diagnostic Test", "Other")
-_ARM_INTERVENTION = re.compile(r"^(?:%s): " % "|".join(_DISPLAY_TYPES))
+_ARM_INTERVENTION = re.compile(r"^(?:{}): ".format("|".join(_DISPLAY_TYPES)))
 
 
 def read_json(path: Path, root: Path) -> Iterator[SourceRecord]:
@@ -142,11 +167,11 @@ def _json_study(study: dict, source: str) -> SourceRecord:
     rec.criteria_block = elig.get("eligibilityCriteria")
     f["lead_sponsor"] = _one(norm(sponsors.get("leadSponsor", {}).get("name")))
     f["collaborators"] = [norm(c.get("name")) for c in sponsors.get("collaborators", []) if norm(c.get("name"))]
-    f["officials"] = [(norm(o.get("name")), o.get("role"), norm(o.get("affiliation")))
-                      for o in contacts.get("overallOfficials", [])]
+    f["officials"] = officials([(norm(o.get("name")), o.get("role"), norm(o.get("affiliation")))
+                                for o in contacts.get("overallOfficials", [])])
     locations = contacts.get("locations", [])
     f["locations.count"] = [str(len(locations))]
-    f["locations"] = [(norm(s.get("facility")), norm(s.get("city")), norm(s.get("state")), norm(s.get("zip")),
+    f["locations"] = [(decontact(norm(s.get("facility"))), norm(s.get("city")), norm(s.get("state")), norm(s.get("zip")),
                        norm(s.get("country")), number(s.get("geoPoint", {}).get("lat")),
                        number(s.get("geoPoint", {}).get("lon"))) for s in locations]
     f["references"] = [(r.get("pmid"), r.get("type"), norm(r.get("citation")))
@@ -175,7 +200,7 @@ _XML_STATUS = {"active, not recruiting": "ACTIVE_NOT_RECRUITING", "unknown statu
 _XML_PHASE = {"n/a": ["NA"], "early phase 1": ["EARLY_PHASE1"], "phase 0": ["EARLY_PHASE1"]}
 _XML_ENROLLMENT = {"actual": "ACTUAL", "anticipated": "ESTIMATED", "estimate": "ESTIMATED", "estimated": "ESTIMATED"}
 _XML_SEX = {"both": "ALL", "all": "ALL", "female": "FEMALE", "male": "MALE"}
-_XML_STUDY_TYPE = {"interventional": "INTERVENTIONAL", "observational": "OBSERVATIONAL",
+_XML_STUDY_TYPE = {"n/a": "NA", "interventional": "INTERVENTIONAL", "observational": "OBSERVATIONAL",
                    "observational [patient registry]": "OBSERVATIONAL", "expanded access": "EXPANDED_ACCESS"}
 
 
@@ -217,8 +242,8 @@ def read_xml(path: Path, root: Path) -> SourceRecord:
     rec = SourceRecord(nct, "ctgov-xml", path.relative_to(root).as_posix())
     f = rec.fields
     f["nct_id"] = [nct]
-    f["other_ids"] = _ids([text(study, "id_info/org_study_id")]
-                          + [e.text for e in study.findall("id_info/secondary_id") + study.findall("id_info/nct_alias")])
+    ids = study.findall("id_info/secondary_id") + study.findall("id_info/nct_alias")
+    f["other_ids"] = _ids([text(study, "id_info/org_study_id")] + [e.text for e in ids])
     f["brief_title"] = _one(text(study, "brief_title"))
     f["official_title"] = _one(text(study, "official_title"))
     f["acronym"] = _one(text(study, "acronym"))
@@ -262,11 +287,11 @@ def read_xml(path: Path, root: Path) -> SourceRecord:
     rec.criteria_block = elig.findtext("criteria/textblock") if elig is not None else None
     f["lead_sponsor"] = _one(text(study, "sponsors/lead_sponsor/agency"))
     f["collaborators"] = [t for c in study.findall("sponsors/collaborator") if (t := text(c, "agency"))]
-    f["officials"] = [(text(o, "last_name"), code(o.findtext("role")), text(o, "affiliation"))
-                      for o in study.findall("overall_official")]
+    f["officials"] = officials([(text(o, "last_name"), code(o.findtext("role")), text(o, "affiliation"))
+                                for o in study.findall("overall_official")])
     locations = study.findall("location")
     f["locations.count"] = [str(len(locations))]
-    f["locations"] = [(text(s, "facility/name"), text(s, "facility/address/city"), text(s, "facility/address/state"),
+    f["locations"] = [(decontact(text(s, "facility/name")), text(s, "facility/address/city"), text(s, "facility/address/state"),
                        text(s, "facility/address/zip"), text(s, "facility/address/country"), None, None)
                       for s in locations]
     f["references"] = [(text(r, "PMID"), kind, text(r, "citation")) for kind, tag in
