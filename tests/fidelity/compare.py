@@ -18,7 +18,8 @@ from tests.fidelity.sources import CONTACT, SourceRecord, age, comma_spaced, dec
 
 FIELDS = ("nct_id", "other_ids", "brief_title", "official_title", "acronym", "overall_status", "phases", "study_type",
           "enrollment_count", "enrollment_type", "start_date", "primary_completion_date", "completion_date",
-          "first_posted", "last_update_posted", "first_submitted", "last_update_submitted", "conditions", "condition_mesh", "condition_mesh_linked", "keywords",
+          "first_posted", "last_update_posted", "first_submitted", "last_update_submitted", "conditions",
+          "condition_mesh", "condition_mesh_linked", "keywords",
           "interventions.count", "interventions", "arms", "arm_interventions", "outcomes", "minimum_age",
           "maximum_age", "sex", "healthy_volunteers", "criteria", "lead_sponsor", "collaborators", "officials",
           "locations.count", "locations", "references", "has_results")

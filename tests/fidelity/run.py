@@ -3,8 +3,8 @@
 Each input (a file, or a folder whose copies of one trial must be reconciled) is built alone
 into an in-memory store, so the same trial in two files is checked against each file.
 Where a folder holds two copies of a trial, the record to compare with is the copy with the
-latest last-update date; copies with equal dates are all compared and the closest one kept
-(the record does not say which is newer, so either is a faithful graph).
+latest last-update date (then the latest download date, which legacy XML states); copies that
+still tie are all compared and the closest one kept (nothing says which is newer).
 """
 
 from __future__ import annotations

@@ -171,8 +171,8 @@ def _json_study(study: dict, source: str) -> SourceRecord:
                                 for o in contacts.get("overallOfficials", [])])
     locations = contacts.get("locations", [])
     f["locations.count"] = [str(len(locations))]
-    f["locations"] = [(decontact(norm(s.get("facility"))), norm(s.get("city")), norm(s.get("state")), norm(s.get("zip")),
-                       norm(s.get("country")), number(s.get("geoPoint", {}).get("lat")),
+    f["locations"] = [(decontact(norm(s.get("facility"))), norm(s.get("city")), norm(s.get("state")),
+                       norm(s.get("zip")), norm(s.get("country")), number(s.get("geoPoint", {}).get("lat")),
                        number(s.get("geoPoint", {}).get("lon"))) for s in locations]
     f["references"] = [(r.get("pmid"), r.get("type"), norm(r.get("citation")))
                        for r in p.get("referencesModule", {}).get("references", [])]
@@ -263,7 +263,9 @@ def read_xml(path: Path, root: Path) -> SourceRecord:
     f["last_update_posted"] = _one(xml_date(text(study, "last_update_posted")))
     f["first_submitted"] = _one(xml_date(text(study, "study_first_submitted") or text(study, "firstreceived_date")))
     f["last_update_submitted"] = _one(xml_date(text(study, "last_update_submitted") or text(study, "lastchanged_date")))
-    rec.changed = (f["last_update_posted"] or f["last_update_submitted"] or [""])[0]
+    # Copies with the same last-update date: the later download is the newer copy.
+    downloaded = xml_date((text(study, "required_header/download_date") or "").rpartition(" on ")[2]) or ""
+    rec.changed = (f["last_update_posted"] or f["last_update_submitted"] or [""])[0] + "|" + downloaded
     f["conditions"] = [t for e in study.findall("condition") if (t := norm(e.text, markdown=False))]
     f["keywords"] = [t for e in study.findall("keyword") if (t := norm(e.text, markdown=False))]
     f["condition_mesh"] = [t for e in study.findall("condition_browse/mesh_term") if (t := norm(e.text, False))]
@@ -291,9 +293,9 @@ def read_xml(path: Path, root: Path) -> SourceRecord:
                                 for o in study.findall("overall_official")])
     locations = study.findall("location")
     f["locations.count"] = [str(len(locations))]
-    f["locations"] = [(decontact(text(s, "facility/name")), text(s, "facility/address/city"), text(s, "facility/address/state"),
-                       text(s, "facility/address/zip"), text(s, "facility/address/country"), None, None)
-                      for s in locations]
+    f["locations"] = [(decontact(text(s, "facility/name")), text(s, "facility/address/city"),
+                       text(s, "facility/address/state"), text(s, "facility/address/zip"),
+                       text(s, "facility/address/country"), None, None) for s in locations]
     f["references"] = [(text(r, "PMID"), kind, text(r, "citation")) for kind, tag in
                        (("BACKGROUND", "reference"), ("RESULT", "results_reference")) for r in study.findall(tag)]
     f["has_results"] = ["true" if study.find("clinical_results") is not None else "false"]
