@@ -26,6 +26,7 @@ _WORD = re.compile(r"\w+")
 PLACEHOLDERS = {"", "none", "n/a", "not applicable", "-", "na", "nil"}
 _ESCAPE_KEPT = re.compile(r"\\[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]")
 MERGED = "repeated criterion (same normalised text) merged into one node with several texts/positions"
+GLUED = "criterion runs on into the next line of the same or a lower level (two items glued into one)"
 DROPPED_TEXT = "source text in no criterion"
 DROPPED_LEAD_IN = "lead-in or sub-heading line (ending in ':') in no criterion"
 
@@ -56,30 +57,43 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def _block_words(block: str) -> tuple[list[str], list[str], list[bool], bool]:
-    """The block's words (headings, bullets removed), each word's section, whether its line is a
-    lead-in (ends with ':'), and whether the block has any heading at all."""
-    words: list[str] = []
-    sections: list[str] = []
-    lead_in: list[bool] = []
-    section, headed = "INCLUSION", False
+@dataclass
+class _Block:
+    """The block's words (headings, bullets removed) and, per word: section, whether its line is a
+    lead-in (ends with ':'), and the indentation of its line if the word starts that line."""
+
+    words: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    lead_in: list[bool] = field(default_factory=list)
+    line_start: list[int | None] = field(default_factory=list)
+    indent: list[int] = field(default_factory=list)
+    headed: bool = False
+
+
+def _block_words(block: str) -> _Block:
+    b = _Block()
+    section = "INCLUSION"
     for line in unescape(block).splitlines():
+        indent = len(line) - len(line.lstrip())
         bare = _bare(line)
         heading = _HEADING.match(bare)
         if heading:
-            section, headed = heading.group(1).upper(), True
+            section, b.headed = heading.group(1).upper(), True
             bare = bare[heading.end():]
         line_words = _words(bare)
-        words += line_words
-        sections += [section] * len(line_words)
-        lead_in += [bare.rstrip().endswith(":")] * len(line_words)
-    return words, sections, lead_in, headed
+        b.words += line_words
+        b.sections += [section] * len(line_words)
+        b.lead_in += [bare.rstrip().endswith(":")] * len(line_words)
+        b.line_start += [indent] + [None] * (len(line_words) - 1) if line_words else []
+        b.indent += [indent] * len(line_words)
+    return b
 
 
 def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str, bool]]) -> CriteriaResult:
     """Compare the graph's criteria (position, kind, text) with the source block."""
     result = CriteriaResult(criteria=len(criteria))
-    words, sections, lead_in, headed = _block_words(block or "")
+    b = _block_words(block or "")
+    words, sections, lead_in, headed = b.words, b.sections, b.lead_in, b.headed
     result.words = len(words)
     # Words joined with single spaces; a criterion's words are found as a substring at word bounds.
     text = " " + " ".join(words) + " "
@@ -121,6 +135,8 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str,
         cursor = max(cursor, last)
         for i in range(first, min(last, len(words))):
             covered[i] = True
+        if any(b.line_start[k] is not None and b.line_start[k] <= b.indent[first] for k in range(first + 1, last)):
+            result.add(GLUED, plain)
         spanned = set(sections[first:last])
         if len(spanned) > 1:
             result.add("criterion spans an inclusion/exclusion heading", plain)

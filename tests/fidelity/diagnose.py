@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.fidelity.compare import Disagreement
-from tests.fidelity.criteria import DROPPED_LEAD_IN, DROPPED_TEXT, MERGED
+from tests.fidelity.criteria import DROPPED_LEAD_IN, DROPPED_TEXT, GLUED, MERGED
 from tests.fidelity.sources import CONTACT, unescape
 
 JOINED = " ‖ "
@@ -30,6 +30,8 @@ CRITERIA_DIAGNOSES = {
             "several texts/positions on it, later occurrences lose their place",
     "criterion text not in source block": "criterion text not found in the block: lines glued together across a "
                                           "bullet/enumerator or a sub-heading, or text rewritten",
+    GLUED: "two list items (or an item and the next line/sub-heading) glued into one criterion: the criterion "
+           "runs across the start of a line of the same or a lower indentation",
     "criterion out of source order": "criterion position does not follow the block order",
     "criterion spans an inclusion/exclusion heading": "one criterion runs across a section heading "
                                                       "(block not split at the heading)",
