@@ -108,6 +108,8 @@ def classify(d: Disagreement, base: Disagreement | None = None) -> set[str]:
     elif f == "outcomes" and fmt == "ctgov-csv" and not causes:
         causes.add("CSV outcome re-joined from the graph's measure/description/time frame differs from the "
                    "cell's text (split at the wrong comma)")
+    if fmt == "ctgov-csv" and not causes and any(" | " in str(m) for m in d.missing):
+        causes.add("CSV: a ' | ' inside a value read as the list separator: the value split in two")
     if not causes and _duplicates(d, counts):
         causes.add(f"{f}: identical value listed twice in the record stated once")
     return causes or {f"{f}: value differs (unclassified)"}
@@ -146,8 +148,9 @@ def _csv_locations(d: Disagreement, counts: Counter) -> set[str]:
     causes = set()
     for m in d.missing:
         parts = m[0].split(", ")
-        if len(parts) == 1:
-            causes.add("CSV location of a single part (no facility or no address: 'Roth', 'E2S') dropped")
+        if " | " in m[0]:
+            causes.add("CSV: a ' | ' inside a value (facility 'E2S | P.PORTO - ...') read as the list separator: "
+                       "the part before it dropped")
         elif counts[m] > 1:
             causes.add("identical location listed twice in the record stated once (one site node)")
         elif any(e != m and e[0].split(", ")[0] == parts[0] and e[0].split(", ")[-1] == parts[-1] for e in counts):

@@ -121,7 +121,9 @@ def _classes(outcome: Outcome, entries: list[dict[str, str]]) -> list[str]:
         first = rows[0]
         example = _example(by_key[(first["format"], first["source"], first["field"], first["record"])], reason)
         ids = ", ".join(records[:5]) + (" ..." if len(records) > 5 else "")
-        lines.append(f"| {number} | {reason} | {where} | {len({(e['format'], e['record']) for e in rows})} | {ids} "
+        diagnosis = reason.replace("|", "\\|")
+        count = len({(e["format"], e["record"]) for e in rows})
+        lines.append(f"| {number} | {diagnosis} | {where} | {count} | {ids} "
                      f"| {first['record']}: {example} |")
     return lines
 

@@ -311,8 +311,9 @@ def comma_spaced(text: str) -> str:
 
 
 def _cells(value: str) -> list[str]:
-    """A multi-valued cell: values separated by "|"."""
-    return [t for part in value.split("|") if (t := norm(part))] if value else []
+    """A multi-valued cell: values separated by "|". The download writes the separator without
+    spaces; a " | " with spaces is part of a value (a facility named "E2S | P.PORTO - ...")."""
+    return [t for part in re.split(r"(?<! )\|(?! )", value) if (t := norm(part))] if value else []
 
 
 def read_csv(path: Path, root: Path) -> Iterator[SourceRecord]:
