@@ -17,7 +17,7 @@ from tests.fidelity.criteria import DROPPED_LEAD_IN, DROPPED_TEXT, GLUED, MERGED
 from tests.fidelity.sources import CONTACT, unescape
 
 JOINED = " ‖ "
-ESCAPE = "markdown escape kept in a literal (e.g. \\>, \\&, \\[): the record means the bare character"
+ESCAPE = "markdown escape kept in {where} (e.g. \\>, \\&, \\[, \\^): the record means the bare character"
 _PARTS = ("facility", "city", "state", "zip", "country", "lat", "lon")
 
 CRITERIA_DIAGNOSES = {
@@ -25,7 +25,7 @@ CRITERIA_DIAGNOSES = {
     "heading stated as a criterion": "heading line ('Inclusion Criteria:', 'Donor Inclusion Criteria') stated as a "
                                      "criterion",
     "criterion without words (markup only)": "markup-only line ('<!-- -->') stated as a criterion",
-    "markdown escape kept in criterion": ESCAPE,
+    "markdown escape kept in criterion": ESCAPE.format(where="criterion text"),
     MERGED: "repeated criterion (same normalised text in one record, e.g. per-group lists) merged into one node: "
             "several texts/positions on it, later occurrences lose their place",
     "criterion text not in source block": "criterion text not found in the block: lines glued together across a "
@@ -73,17 +73,16 @@ def _duplicates(d: Disagreement, expected_counts: Counter) -> bool:
 def classify(d: Disagreement, base: Disagreement | None = None) -> set[str]:
     """The causes of one disagreement; a count takes the causes of its list (``base``)."""
     if d.field == "criteria":
-        return {CRITERIA_DIAGNOSES.get(k, k) for k in d.notes}
-    if d.field.endswith(".count"):
-        noun = d.field.removesuffix(".count").rstrip("s")
-        causes = classify(base) - {ESCAPE} if base else set()
-        return {f"{noun} count differs: " + c for c in causes} or {f"{noun} count differs (unclassified)"}
+        return {CRITERIA_DIAGNOSES.get(k, k).replace("criterion text", f"{d.fmt} criterion text") for k in d.notes}
+    if d.field.endswith(".count"):  # a count differs for the reasons its list differs
+        causes = {c for c in classify(base) if not c.startswith("markdown escape")} if base else set()
+        return causes or {f"{d.field}: count differs (unclassified)"}
     expected = d.expected
     counts = Counter(expected)
     f, fmt = d.field, d.fmt
     causes: set[str] = set()
     if _escaped(d.missing, d.extra):
-        causes.add(ESCAPE)
+        causes.add(ESCAPE.format(where=f"{fmt} {f} literals"))
     if f == "locations":
         causes |= _locations(d, counts, fmt)
     elif f in ("interventions", "arm_interventions"):
@@ -139,8 +138,9 @@ def _locations(d: Disagreement, counts: Counter, fmt: str) -> set[str]:
             causes.add("site key ignores state: same facility+city+country in different states merged into one "
                        "site node")
         elif differing:
+            spelled = [p + " spelling" if p in ("facility", "city", "country") else p for p in differing]
             causes.add("distinct locations with the same facility+city+country (differing "
-                       + "/".join(differing) + ") merged into one site node")
+                       + "/".join(spelled) + ") merged into one site node")
     return causes
 
 
