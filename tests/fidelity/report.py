@@ -66,7 +66,16 @@ def markdown(outcome: Outcome, entries: list[dict[str, str]]) -> str:
              "it equally (whitespace collapsed, markdown escapes of the record removed, display values mapped to",
              "API v2 codes); values counted are matched + stated only by the record + stated only by the graph.",
              "Contact data (e-mails, phone numbers, central/site contacts) is left out of the graph on purpose",
-             "and not compared.", "", "## Inputs", "", "| input | format | records |", "|---|---|---|"]
+             "and not compared.", "", "Limits of the check:", "",
+             "- Each trial is read from its own record graph (`GRAPH ?g`), so a shared node (site, organisation)",
+             "  shows what this record said about it; what other records add to it in the union is not checked.",
+             "- CSV outcomes and locations are one text per value (\"measure, description, time frame\";",
+             "  \"facility, city, state, zip, country\"); the graph's parts are joined back with \", \" and compared",
+             "  with the cell. That finds cut, dropped, merged or rewritten text, not a split at the wrong comma",
+             "  (the CSV itself does not say where the parts end).",
+             "- Not compared: summaries, descriptions of outcomes, design details, other names, site status and",
+             "  investigators, responsible party, documents, intervention MeSH; PubMed files (not trial records).",
+             "", "## Inputs", "", "| input | format | records |", "|---|---|---|"]
     for item in inputs():
         rel = item.path.relative_to(ROOT / "tests" / "data").as_posix()
         count = sum(n for s, n in outcome.sources.items() if s == rel or s.startswith(rel + "/"))
