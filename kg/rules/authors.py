@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 from kg.rules.persons import split_person_name
+from kg.rules.text import ascii_fold
 
 _INNER_PUNCT = re.compile(r"['’`\-.]")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
@@ -42,7 +42,7 @@ _PARTICLES = frozenset("van von der den de del della di da dos das du la le ten 
 @functools.lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """A name folded for comparison: ASCII, lowercase, inner punctuation removed, single spaces."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    ascii_text = ascii_fold(text)
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", _INNER_PUNCT.sub("", ascii_text))).strip()
 
 

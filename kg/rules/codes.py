@@ -16,6 +16,8 @@ import calendar
 import math
 import re
 
+from kg.model import AgeLimit
+
 _NON_CODE = re.compile(r"[^A-Z0-9]+")
 
 # Labels whose code is not their upper-snake form.
@@ -233,3 +235,22 @@ def yes_no(value: object) -> bool | None:
         return None
     lowered = value.strip().lower()
     return True if lowered in _YES else False if lowered in _NO else None
+
+
+def standard_ages(minimum: AgeLimit | None, maximum: AgeLimit | None) -> tuple[str, ...]:
+    """The registry's age groups for an age range: CHILD < 18 <= ADULT < 65 <= OLDER_ADULT.
+
+    Example:
+        >>> standard_ages(AgeLimit(18, "Years"), None)
+        ('ADULT', 'OLDER_ADULT')
+    """
+    low = minimum.years if minimum else 0.0
+    high = maximum.years if maximum else float("inf")
+    groups = []
+    if low < 18:
+        groups.append("CHILD")
+    if low < 65 and high >= 18:
+        groups.append("ADULT")
+    if high >= 65:
+        groups.append("OLDER_ADULT")
+    return tuple(groups)

@@ -38,6 +38,7 @@ from kg.rules.authors import author_key, fold
 from kg.rules.citations import parse_citation
 from kg.rules.concepts import concept_key
 from kg.rules.constraints import parse_constraints
+from kg.rules.contacts import without_contacts
 from kg.rules.criteria import normalize_criterion
 from kg.rules.institutions import organization_key, site_key
 from kg.rules.persons import degrees_of, person_key, split_person_name
@@ -46,17 +47,23 @@ from kg.rules.quality import find_issues
 __all__ = ["finish", "finish_publication", "finish_trial"]
 
 
-def finish(record: Any) -> Any:
-    """The finished form of any record the parsers produce (other records pass unchanged)."""
+def finish(record: Any, warnings: list[str] | None = None) -> Any:
+    """The finished form of any record the parsers produce (other records pass unchanged).
+
+    ``warnings`` receives what the finishing changed that a user should know (contact
+    details removed, a "name" that was a phone number left out), naming the field.
+    """
     if isinstance(record, Trial):
-        return finish_trial(record)
+        return finish_trial(record, warnings)
     if isinstance(record, Publication):
         return finish_publication(record)
     return record
 
 
-def finish_trial(trial: Trial) -> Trial:
-    """A trial with its keys, criterion forms, parsed citations and findings filled in."""
+def finish_trial(trial: Trial, warnings: list[str] | None = None) -> Trial:
+    """A trial with its contact data removed and its keys, criterion forms, parsed citations
+    and findings filled in."""
+    trial = without_contacts(trial, warnings if warnings is not None else [])
     eligibility = trial.eligibility
     finished = replace(
         trial,

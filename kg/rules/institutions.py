@@ -12,23 +12,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# The one table of abbreviations in institution names, for organisation and site keys here
+# and for the facility tokens resolution compares (kg.rules.places, which adds its own
+# table of equivalent word forms: plurals, British spellings, other languages).
 ABBREVIATIONS = {
-    "univ": "university",
-    "uni": "university",
-    "hosp": "hospital",
-    "ctr": "center",
-    "centre": "center",
-    "med": "medical",
-    "inst": "institute",
-    "natl": "national",
-    "dept": "department",
-    "coll": "college",
-    "sch": "school",
-    "intl": "international",
-    "st": "saint",
-    "co": "company",
-    "corp": "corporation",
-    "&": "and",
+    "univ": "university", "uni": "university", "hosp": "hospital", "ctr": "center", "cntr": "center",
+    "centre": "center", "med": "medical", "inst": "institute", "natl": "national", "dept": "department",
+    "coll": "college", "sch": "school", "intl": "international", "st": "saint", "ste": "sainte",
+    "mt": "mount", "ft": "fort", "sci": "sciences", "assoc": "associates", "hlth": "health",
+    "co": "company", "corp": "corporation", "&": "and",
 }
 _PUNCT = re.compile(r"[^\w&\s]")
 _SPACES = re.compile(r"\s+")

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 
 from kg.rules.persons import TITLES, is_junk_name
+from kg.rules.text import ascii_fold
 
 # Words that end the name part of a mention when they follow it ("M Elhafeez Assistant
 # Professor Obstetrics", "n khazragy lecturer", "Turgut Donmez, operator MD").
@@ -40,8 +41,6 @@ _ROLE_WORDS = frozenset(
 )
 # Particles that belong to the family name ("H van Santbrink", "Maria de la Cruz").
 _PARTICLES = frozenset("van von de der den da di del della dos das du la le ter ten al el bin ibn mac st".split())
-_SPECIAL_LETTERS = str.maketrans({"ı": "i", "İ": "I", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE",
-                                  "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "œ": "oe", "þ": "th"})
 _PARENS = re.compile(r"\([^)]*\)")
 _SLASH_TAIL = re.compile(r"\s/\s.*$")
 _TOKENS = re.compile(r"[^\s.,]+")
@@ -49,9 +48,8 @@ _LETTERS = re.compile(r"[^a-z'-]")
 
 
 def fold(text: str) -> str:
-    """Lowercase ASCII: accents and special letters folded ("Taştan" -> "tastan")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "ignore").decode().lower()
+    """Lowercase ASCII: accents and special letters folded ("Taştan" -> "tastan"); see :mod:`kg.rules.text`."""
+    return ascii_fold(text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,20 +31,20 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from kg.rules.institutions import ABBREVIATIONS as _ABBREVIATIONS
 from kg.rules.person_names import fold
 
-ABBREVIATIONS = {
-    "univ": "university", "uni": "university", "hosp": "hospital", "ctr": "center", "cntr": "center",
-    "centre": "center", "centro": "center", "med": "medical", "inst": "institute", "natl": "national",
-    "dept": "department", "coll": "college", "sch": "school", "intl": "international", "st": "saint",
-    "ste": "sainte", "mt": "mount", "ft": "fort", "sci": "sciences", "assoc": "associates", "hlth": "health",
-    "organisation": "organization", "orthopaedic": "orthopedic", "paediatric": "pediatric",
+# Word forms that name the same thing in facility names: compared as equal by resolution,
+# kept as written in keys (a key must not turn "Centro Hospitalar" into "center hospitalar").
+WORD_FORMS = {
+    "centro": "center", "organisation": "organization", "orthopaedic": "orthopedic", "paediatric": "pediatric",
     "universitari": "university", "universitario": "university", "universitaria": "university",
     "universitaire": "university", "universitat": "university", "universitatsklinikum": "university hospital",
     "universitaetsklinikum": "university hospital", "hospitals": "hospital", "clinics": "clinic",
     "centers": "center", "centres": "center", "systems": "system", "institutes": "institute",
     "universities": "university", "services": "service", "sciences": "science", "healthsystem": "health system",
 }
+ABBREVIATIONS = {**_ABBREVIATIONS, **WORD_FORMS}  # what facility tokens expand, in one lookup
 # Acronyms that name one institution wherever they appear.
 ACRONYMS = {
     "uc": "university of california", "ucsd": "university of california san diego",

@@ -122,4 +122,6 @@ def parse_record(raw: RawRecord) -> Parsed:
     Raises :class:`~kg.errors.RecordError` for a record that cannot be parsed.
     """
     parsed = get_format(raw.format).parse(raw)
-    return Parsed(finish(parsed.record), parsed.warnings)
+    warnings = list(parsed.warnings)
+    record = finish(parsed.record, warnings)
+    return Parsed(record, tuple(warnings))

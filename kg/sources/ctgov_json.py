@@ -49,8 +49,8 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.rules import contacts
-from kg.rules.codes import age_limit, iso_date, mesh_id, nct_id, pubmed_id, quoted, web_address
+from kg.rules.citations import doi_in
+from kg.rules.codes import age_limit, iso_date, mesh_id, nct_id, pubmed_id, quoted, web_address, yes_no
 from kg.rules.eligibility import split_criteria
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.ctgov_json_read import (
@@ -80,8 +80,6 @@ _INTERVENTION_PREFIX = re.compile(
 )
 _SITE_INVESTIGATOR_ROLES = frozenset({"PRINCIPAL_INVESTIGATOR", "SUB_INVESTIGATOR"})
 _LARGE_DOCS_URL = "https://cdn.clinicaltrials.gov/large-docs/{}/{}/{}"
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
-_DOI_TRAILING = ".,;:)]"
 
 
 def parse_ctgov_json(raw: RawRecord) -> Parsed:
@@ -134,10 +132,10 @@ def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warn
         brief_title=_text(ident.get("briefTitle")),
         official_title=_text(ident.get("officialTitle")),
         acronym=_text(ident.get("acronym")),
-        brief_summary=_prose(description.get("briefSummary"), "briefSummary", warnings),
-        detailed_description=_prose(description.get("detailedDescription"), "detailedDescription", warnings),
+        brief_summary=_text(description.get("briefSummary")),
+        detailed_description=_text(description.get("detailedDescription")),
         overall_status=_text(status.get("overallStatus")),
-        why_stopped=_prose(status.get("whyStopped"), "whyStopped", warnings),
+        why_stopped=_text(status.get("whyStopped")),
         phases=_texts(design.get("phases")),
         study_type=_text(design.get("studyType")),
         start_date=_date_struct(status, "startDateStruct", warnings),
@@ -171,7 +169,7 @@ def _trial(study: Mapping[str, Any], protocol: Mapping[str, Any], nct: str, warn
         last_update_posted=_date_struct(status, "lastUpdatePostDateStruct", warnings),
         last_verified=_date(status.get("statusVerifiedDate"), "statusVerifiedDate", warnings),
         results_first_posted=_date_struct(status, "resultsFirstPostDateStruct", warnings),
-        has_results=_bool(study.get("hasResults")),
+        has_results=yes_no(study.get("hasResults")),
     )
 
 
@@ -200,10 +198,6 @@ def _texts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
     return tuple(text for text in map(_text, value) if text)
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
 
 
 def _date(value: Any, where: str, warnings: list[str]) -> str | None:
@@ -255,7 +249,7 @@ def _arms_interventions(
         Intervention(
             name=name,
             type=_text(item.get("type")),
-            description=_prose(item.get("description"), "interventions", warnings),
+            description=_text(item.get("description")),
             arm_labels=_texts(item.get("armGroupLabels")),
             other_names=_texts(item.get("otherNames")),
         )
@@ -267,7 +261,7 @@ def _arms_interventions(
         Arm(
             label=label,
             type=_text(group.get("type")),
-            description=_prose(group.get("description"), "armGroups", warnings),
+            description=_text(group.get("description")),
             intervention_names=tuple(_intervention_name(n, known) for n in _texts(group.get("interventionNames"))),
         )
         for group in _objects(module.get("armGroups"))
@@ -291,19 +285,19 @@ def _outcomes(module: Mapping[str, Any], warnings: list[str]) -> tuple[Outcome, 
             if measure is None:
                 warnings.append(f"{key}: an outcome without measure left out")
                 continue
-            description = _prose(item.get("description"), key, warnings)
+            description = _text(item.get("description"))
             found.append(Outcome(measure, kind, _text(item.get("timeFrame")), description))
     return tuple(found)
 
 
 def _eligibility(module: Mapping[str, Any], warnings: list[str]) -> Eligibility:
-    text = _prose(module.get("eligibilityCriteria"), "eligibilityCriteria", warnings)
+    text = _text(module.get("eligibilityCriteria"))
     return Eligibility(
         criteria=split_criteria(text),
         minimum_age=_age(module.get("minimumAge")),
         maximum_age=_age(module.get("maximumAge")),
         sex=_text(module.get("sex")),
-        healthy_volunteers=_bool(module.get("healthyVolunteers")),
+        healthy_volunteers=yes_no(module.get("healthyVolunteers")),
         std_ages=_texts(module.get("stdAges")),
         text=text,
     )
@@ -317,7 +311,7 @@ def _age(value: Any) -> AgeLimit | None:
 def _organization(value: Any, where: str, warnings: list[str]) -> Organization | None:
     if not isinstance(value, dict):
         return None
-    name = _contact_free(value.get("name"), where, warnings)
+    name = _text(value.get("name"))
     return Organization(name, _text(value.get("class"))) if name else None
 
 
@@ -332,11 +326,9 @@ def _responsible_party(value: Any, warnings: list[str]) -> ResponsibleParty | No
         return None
     party = ResponsibleParty(
         type=_text(value.get("type")),
-        name=_person_name(value.get("investigatorFullName") or value.get("oldNameTitle"), "responsibleParty", warnings),
-        title=_contact_free(value.get("investigatorTitle"), "responsibleParty", warnings),
-        affiliation=_contact_free(
-            value.get("investigatorAffiliation") or value.get("oldOrganization"), "responsibleParty", warnings
-        ),
+        name=_text(value.get("investigatorFullName") or value.get("oldNameTitle")),
+        title=_text(value.get("investigatorTitle")),
+        affiliation=_text(value.get("investigatorAffiliation") or value.get("oldOrganization")),
     )
     return party if any((party.type, party.name, party.title, party.affiliation)) else None
 
@@ -349,22 +341,22 @@ def _contacts_locations(
         PersonMention(
             name=name,
             role=_text(item.get("role")) or "UNKNOWN",
-            affiliation=_contact_free(item.get("affiliation"), "overallOfficials", warnings),
+            affiliation=_text(item.get("affiliation")),
         )
         for item in _objects(module.get("overallOfficials"))
-        if (name := _person_name(item.get("name"), "overallOfficials", warnings))
+        if (name := _text(item.get("name")))
     )
     sites = tuple(_site(item, warnings) for item in _objects(module.get("locations")))
     return officials, sites
 
 
 def _site(location: Mapping[str, Any], warnings: list[str]) -> Site:
-    facility = _contact_free(location.get("facility"), "locations", warnings)
+    facility = _text(location.get("facility"))
     investigators = tuple(
         PersonMention(name=name, role=role, affiliation=facility)
         for contact in _objects(location.get("contacts"))
         if (role := _text(contact.get("role"))) in _SITE_INVESTIGATOR_ROLES
-        and (name := _person_name(contact.get("name"), "locations.contacts", warnings))
+        and (name := _text(contact.get("name")))
     )
     return Site(
         facility=facility,
@@ -395,12 +387,13 @@ def _references(
     """Literature references, and the links (``seeAlsoLinks``, ``availIpds``) as documents."""
     references: list[Reference] = []
     for item in _objects(module.get("references")):
-        pmid, citation = _text(item.get("pmid")), _prose(item.get("citation"), "references", warnings)
+        pmid, citation = _text(item.get("pmid")), _text(item.get("citation"))
         if pmid and not pubmed_id(pmid):  # it becomes the publication's PubMed IRI
             warnings.append(f"references: PMID {quoted(pmid)} is no PubMed id, left out")
             pmid = None
         if pmid or citation:
-            references.append(Reference(pmid=pmid, citation=citation, type=_text(item.get("type")), doi=_doi(citation)))
+            kind = _text(item.get("type"))
+            references.append(Reference(pmid=pmid, citation=citation, type=kind, doi=doi_in(citation)))
     links = [
         Document(url=url, label=_text(item.get("label")), type="LINK")
         for item in _objects(module.get("seeAlsoLinks"))
@@ -421,13 +414,6 @@ def _web_address(value: Any, where: str, warnings: list[str]) -> str | None:
     if text and url is None:
         warnings.append(f"{where}: {quoted(text)} is no web address, left out")
     return url
-
-
-def _doi(citation: str | None) -> str | None:
-    if not citation or "10." not in citation:
-        return None
-    match = _DOI.search(citation)
-    return match.group(1).rstrip(_DOI_TRAILING) if match else None
 
 
 def _large_documents(study: Mapping[str, Any], nct: str, warnings: list[str]) -> tuple[Document, ...]:
@@ -458,39 +444,6 @@ def _mesh(value: Any) -> tuple[MeshTerm, ...]:
 
 
 # ---------------------------------------------------------------------------------------
-
-
-# --- keeping contact data out (the rules are in kg.rules.contacts) ----------------------
-
-
-def _contact_free(value: Any, where: str, warnings: list[str]) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    cleaned, changed = contacts.contact_free(text)
-    if changed:
-        warnings.append(f"{where}: contact details removed")
-    return cleaned
-
-
-def _person_name(value: Any, where: str, warnings: list[str]) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    name, dropped = contacts.person_name_or_none(text)
-    if dropped:
-        warnings.append(f"{where}: a name holding contact details left out")
-    return name
-
-
-def _prose(value: Any, where: str, warnings: list[str]) -> str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    cleaned, changed = contacts.prose(text)
-    if changed:
-        warnings.append(f"{where}: contact details removed")
-    return cleaned
 
 
 JSON_FORMAT = SourceFormat(

@@ -14,9 +14,10 @@ Decisions worth knowing:
 * Personal contact data (``overall_contact``, ``contact``, ``contact_backup``: names,
   emails, phones) is never read. Site investigators and officials are kept: they are
   what the registry publishes as the people responsible. Some sponsors put a call-centre
-  number where a facility or an official's name belongs; e-mail addresses and phone
-  numbers are removed from names, facilities and affiliations (:func:`without_contact`),
-  and a "name" that is a phone number is no person and is left out.
+  number where a facility or an official's name belongs; the contact rules every format
+  shares (:mod:`kg.rules.contacts`, applied when the record is finished) remove e-mail
+  addresses and phone numbers from names, facilities and affiliations, and leave out a
+  "name" that is a phone number.
 * Older files say ``firstreceived_date`` / ``lastchanged_date``; those are the dates the
   registry *received* a version (AACT renamed them ``study_first_submitted`` and
   ``last_update_submitted``), so they fill the ``*_submitted`` fields, never ``*_posted``.
@@ -36,7 +37,6 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-import threading
 from typing import Any
 
 from lxml import etree
@@ -60,7 +60,8 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.rules.codes import age_limit, iso_date, phases, pubmed_id, quoted, web_address
+from kg.rules.citations import doi_in
+from kg.rules.codes import age_limit, iso_date, phases, pubmed_id, quoted, standard_ages, web_address, yes_no
 from kg.rules.codes import code as _vocab_code
 from kg.rules.codes import nct_id as registry_id
 from kg.rules.eligibility import split_criteria
@@ -72,34 +73,23 @@ from kg.sources.ctgov_xml_read import (
     sniff_ctgov_xml,
     sniff_ctgov_xml_zip,
 )
+from kg.sources.safe_xml import DTD_MESSAGE, study_root
 
-__all__ = ["FORMAT", "parse_ctgov_xml", "standard_ages", "without_contact"]
+__all__ = ["DTD_MESSAGE", "FORMAT", "parse_ctgov_xml"]
 
-DTD_MESSAGE = "DTD/entity declarations are not allowed in untrusted XML"
 
-_DOCTYPE = b"<!DOCTYPE"
-_ENTITY = b"<!ENTITY"
 _LEGACY_DESIGN_KEYS = (
     "Allocation|Endpoint Classification|Intervention Model|Masking|Primary Purpose|Observational Model|Time Perspective"
 )
 _LEGACY_DESIGN = re.compile(rf"({_LEGACY_DESIGN_KEYS}):\s*(.*?)\s*(?=,\s*(?:{_LEGACY_DESIGN_KEYS}):|$)")
 _DOCUMENT_KIND = re.compile(r"/((?:Prot|SAP|ICF)(?:_(?:SAP|ICF))*)_\d+\.pdf$", re.IGNORECASE)
 _REDACTED = "[Redacted]"
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
-_DOI_TRAILING = ".,;:)]"
-_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-_PHONE = re.compile(r"\+?\d[\d\s().\-/]{6,}\d")
-_YEAR_RANGE = re.compile(r"^\d{4}\s*[-/]\s*\d{4}$")
-_EMPTY_BRACKETS = re.compile(r"\(\s*[,;/\s]*\)|\[\s*[,;/\s]*\]")
 _SPACES = re.compile(r"\s+")
 
 # Labels the shared vocabulary leaves in a non-API form.
 _DATE_TYPES = {"ESTIMATE": "ESTIMATED", "ANTICIPATED": "ESTIMATED"}
 _MASKING = {f"{level}_BLIND": level for level in ("SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE")}
-_YES = frozenset({"yes", "accepts healthy volunteers", "true"})
-_NO = frozenset({"no", "false"})
 
-_local = threading.local()
 # A registry uses a few hundred distinct labels; mapping each once keeps sites cheap.
 code = functools.lru_cache(maxsize=4096)(_vocab_code)
 
@@ -113,7 +103,7 @@ def parse_ctgov_xml(raw: RawRecord) -> Parsed:
     Raises RecordError (naming the file and record) for an unsafe, malformed or
     non-study document; never lets a parser exception escape.
     """
-    root = _study_root(raw)
+    root = study_root(raw)
     try:
         return _parse_study(root)
     except KGError as error:
@@ -122,57 +112,6 @@ def parse_ctgov_xml(raw: RawRecord) -> Parsed:
         raise RecordError(
             f"cannot map study: {type(error).__name__}: {error}", source=raw.source, record=raw.record
         ) from error
-
-
-def _xml_parser() -> etree.XMLParser:
-    """One safe parser per thread (lxml parsers must not be shared between threads)."""
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-        )
-        _local.parser = parser
-    return parser
-
-
-def _study_root(raw: RawRecord) -> etree._Element:
-    data = raw.payload.encode("utf-8") if isinstance(raw.payload, str) else raw.payload
-    if not isinstance(data, bytes):
-        raise RecordError(f"payload is {type(data).__name__}, not XML bytes", source=raw.source, record=raw.record)
-    # Refuse before parsing when the bytes show it; the DTD check after parsing catches
-    # declarations the byte scan cannot see (UTF-16 documents).
-    if _DOCTYPE in data and _ENTITY in data:
-        raise RecordError(DTD_MESSAGE, source=raw.source, record=raw.record)
-    try:
-        root = etree.fromstring(data, _xml_parser())
-    except etree.XMLSyntaxError as error:
-        raise RecordError(f"not well-formed XML: {_one_line(error)}", source=raw.source, record=raw.record) from None
-    except (ValueError, LookupError) as error:  # unknown encoding declarations and the like
-        raise RecordError(f"unreadable XML: {_one_line(error)}", source=raw.source, record=raw.record) from None
-    if _declares_entities(root.getroottree().docinfo.internalDTD):
-        raise RecordError(DTD_MESSAGE, source=raw.source, record=raw.record)
-    if root.tag != "clinical_study":
-        raise RecordError(f"root element is <{root.tag}>, not <clinical_study>", source=raw.source, record=raw.record)
-    return root
-
-
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def _one_line(error: Exception) -> str:
-    """libxml2's message without the document excerpt it may quote: one line, no control characters."""
-    text = str(error)
-    where = re.search(r", line \d+, column \d+", text)
-    head = text.split("\n", 1)[0].rstrip(", ")
-    if where and where.group(0) not in head:
-        head += where.group(0)
-    head = _CONTROLS.sub(" ", head)
-    return head if len(head) <= 200 else head[:200] + "..."
-
-
-def _declares_entities(dtd: Any) -> bool:
-    """Whether an internal DTD subset declares entities (typed Any: lxml-stubs lack DTD.iterentities)."""
-    return dtd is not None and any(True for _ in dtd.iterentities())
 
 
 def _parse_study(root: etree._Element) -> Parsed:
@@ -399,7 +338,7 @@ def _eligibility(node: etree._Element | None) -> Eligibility:
         minimum_age=minimum,
         maximum_age=maximum,
         sex=code(parts.text("gender")),
-        healthy_volunteers=_yes_no(parts.text("healthy_volunteers")),
+        healthy_volunteers=yes_no(parts.text("healthy_volunteers")),
         std_ages=standard_ages(minimum, maximum),
         text=text,
     )
@@ -408,30 +347,6 @@ def _eligibility(node: etree._Element | None) -> Eligibility:
 def _age(text: str | None) -> AgeLimit | None:
     limit = age_limit(text)
     return AgeLimit(*limit) if limit else None
-
-
-def standard_ages(minimum: AgeLimit | None, maximum: AgeLimit | None) -> tuple[str, ...]:
-    """The registry's age groups for an age range: CHILD < 18 <= ADULT < 65 <= OLDER_ADULT.
-
-    Example:
-        >>> standard_ages(AgeLimit(18, "Years"), None)
-        ('ADULT', 'OLDER_ADULT')
-    """
-    low = minimum.years if minimum else 0.0
-    high = maximum.years if maximum else float("inf")
-    groups = []
-    if low < 18:
-        groups.append("CHILD")
-    if low < 65 and high >= 18:
-        groups.append("ADULT")
-    if high >= 65:
-        groups.append("OLDER_ADULT")
-    return tuple(groups)
-
-
-def _yes_no(text: str | None) -> bool | None:
-    lowered = text.lower() if text else None
-    return True if lowered in _YES else False if lowered in _NO else None
 
 
 def _organization(node: etree._Element | None) -> Organization | None:
@@ -455,32 +370,7 @@ def _responsible_party(node: etree._Element | None) -> ResponsibleParty | None:
 
 def _clean(value: str | None) -> str | None:
     """A responsible party's field without "[Redacted]" placeholders and contact details."""
-    return None if value == _REDACTED else without_contact(value)
-
-
-def without_contact(text: str | None) -> str | None:
-    """A name, facility or affiliation with e-mail addresses and phone numbers removed.
-
-    Example:
-        >>> without_contact("Eli Lilly call centre (1-877-285-4559, 1-317-615-4559)")
-        'Eli Lilly call centre'
-    """
-    if not text or not ("@" in text or _PHONE.search(text)):
-        return text
-    cleaned = _PHONE.sub(_drop_phone, _EMAIL.sub(" ", text))
-    if cleaned == text:
-        return text
-    cleaned = _SPACES.sub(" ", _EMPTY_BRACKETS.sub(" ", cleaned)).strip(" ,;:-/")
-    return cleaned if any(char.isalpha() for char in cleaned) else None
-
-
-def _drop_phone(match: re.Match[str]) -> str:
-    return " " if _is_phone(match.group(0)) else match.group(0)
-
-
-def _is_phone(text: str) -> bool:
-    """Seven digits or more that are not a year range ("2012-2015")."""
-    return sum(char.isdigit() for char in text) >= 7 and not _YEAR_RANGE.match(text.strip(" ()"))
+    return None if value == _REDACTED else value
 
 
 def _person(node: etree._Element, warnings: list[str], site: str | None = None) -> PersonMention | None:
@@ -492,21 +382,18 @@ def _person(node: etree._Element, warnings: list[str], site: str | None = None) 
     name = " ".join(part for tag in ("first_name", "middle_name", "last_name") if (part := parts.text(tag)))
     if not name:
         return None
-    if "@" in name or any(_is_phone(match.group(0)) for match in _PHONE.finditer(name)):
-        warnings.append(f"{node.tag}: a name holding contact details left out")
-        return None
     return PersonMention(
         name=name,
         role=code(parts.text("role")) or "UNKNOWN",
         degree=parts.text("degree"),
-        affiliation=site if node.tag == "investigator" else without_contact(parts.text("affiliation")),
+        affiliation=site if node.tag == "investigator" else parts.text("affiliation"),
     )
 
 
 def _site(location: etree._Element, warnings: list[str]) -> Site:
     parts = _Children(location)
     facility = parts.child("facility")
-    name = without_contact(facility.text("name"))
+    name = facility.text("name")
     address = facility.child("address")
     investigators = (_person(node, warnings, site=name) for node in parts.all("investigator"))
     return Site(
@@ -530,16 +417,8 @@ def _references(study: _Children, warnings: list[str]) -> tuple[Reference, ...]:
                 warnings.append(f"{tag}: PMID {quoted(pmid)} is no PubMed id, left out")
                 pmid = None
             if pmid or citation:
-                found.append(Reference(pmid=pmid, citation=citation, type=kind, doi=_doi(citation)))
+                found.append(Reference(pmid=pmid, citation=citation, type=kind, doi=doi_in(citation)))
     return tuple(found)
-
-
-def _doi(citation: str | None) -> str | None:
-    """The DOI a citation states ("... doi: 10.1056/NEJMoa1214901. Erratum in ...")."""
-    if not citation or "10." not in citation:
-        return None
-    match = _DOI.search(citation)
-    return match.group(1).rstrip(_DOI_TRAILING) if match else None
 
 
 def _documents(study: _Children, warnings: list[str]) -> tuple[Document, ...]:

@@ -37,7 +37,7 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.rules.codes import age_limit, code, iso_date, phases
+from kg.rules.codes import age_limit, code, iso_date, phases, yes_no
 from kg.rules.eligibility import split_criteria
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.pages import head_text, read_page
@@ -137,7 +137,7 @@ def parse_page_classic(raw: RawRecord) -> Parsed:
             minimum_age=minimum,
             maximum_age=maximum,
             sex=code(rows.get("Sexes Eligible for Study")),
-            healthy_volunteers=_yes_no(rows.get("Accepts Healthy Volunteers")),
+            healthy_volunteers=yes_no(rows.get("Accepts Healthy Volunteers")),
             std_ages=std_ages,
             text=criteria_text or None,
         ),
@@ -190,10 +190,6 @@ def _enrollment(rows: dict[str, str]) -> Enrollment | None:
     if not match:
         return None
     return Enrollment(int(match.group(1).replace(",", "")), code(rows.get("Enrollment type")))
-
-
-def _yes_no(text: str | None) -> bool | None:
-    return None if text is None else text.lower().startswith("yes")
 
 
 def _split_typed(text: str) -> list[tuple[str, str]]:

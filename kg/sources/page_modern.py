@@ -34,7 +34,8 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.rules.codes import age_limit, code, iso_date, phases
+from kg.rules.citations import doi_in
+from kg.rules.codes import age_limit, code, iso_date, phases, yes_no
 from kg.rules.eligibility import split_criteria, unescape_markdown
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.pages import head_text, read_page
@@ -77,7 +78,6 @@ _ROLE = re.compile(r"^Role:\s*(\S+)$")
 _SPONSOR_ROLE = re.compile(r"^Sponsor Role\s+(\S+)$", re.IGNORECASE)
 _PMID = re.compile(r"^PMID:\s*([0-9]+)")
 _REFERENCE_TYPE = re.compile(r"^Reference Type\s+(\S+)$")
-_DOI = re.compile(r"\bdoi:\s*(10\.\d{4,9}/\S+?)\.?(?:\s|$)", re.IGNORECASE)
 _ENROLLMENT = re.compile(r"^(\d[\d,]*)")
 
 
@@ -159,7 +159,7 @@ def parse_page_modern(raw: RawRecord) -> Parsed:
             minimum_age=_age(eligibility_fields.get("Minimum Eligible Age")),
             maximum_age=_age(eligibility_fields.get("Maximum Eligible Age")),
             sex=code(eligibility_fields.get("Eligible Sex")),
-            healthy_volunteers=_yes_no(eligibility_fields.get("Accepts Healthy Volunteers")),
+            healthy_volunteers=yes_no(eligibility_fields.get("Accepts Healthy Volunteers")),
             text="\n".join(criteria) or None,
         ),
         lead_sponsor=lead,
@@ -197,12 +197,6 @@ def _enrollment(text: str | None) -> Enrollment | None:
 def _age(text: str | None) -> AgeLimit | None:
     parsed = age_limit(text)
     return AgeLimit(*parsed) if parsed else None
-
-
-def _yes_no(text: str | None) -> bool | None:
-    if text is None:
-        return None
-    return text.strip().lower() in {"yes", "true", "accepts healthy volunteers"}
 
 
 def _eligibility(lines: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -343,13 +337,13 @@ def _references(lines: list[str]) -> tuple[Reference, ...]:
             ref_type = code(type_match.group(1))
         elif pmid_match or (citation and ref_type):
             text = " ".join(citation) or None
-            doi = _DOI.search(text or "")
+            doi = doi_in(text)
             found.append(
                 Reference(
                     pmid=pmid_match.group(1) if pmid_match else None,
                     citation=text,
                     type=ref_type,
-                    doi=doi.group(1) if doi else None,
+                    doi=doi,
                 )
             )
             citation, ref_type = ([] if pmid_match else [line]), None
