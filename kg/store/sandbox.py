@@ -54,6 +54,7 @@ from kg.errors import KGError
 from kg.store.generations import ACTIVE, StoreDirectory
 from kg.store.results import ResultTable, Row, Term
 
+
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
     """What one query may cost: seconds, address space per worker (MiB), result bytes."""
