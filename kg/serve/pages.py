@@ -127,9 +127,8 @@ def _trial_extras(view: views.View) -> None:
         outcomes[(kind.value if kind is not None else "other").capitalize()].append(row)
     view.extra["outcomes"] = sorted(outcomes.items(), key=lambda kv: ("Primary", "Secondary").index(kv[0])
                                     if kv[0] in ("Primary", "Secondary") else 9)
-    view.extra["pis"] = [r for r in view.sections.get("people", []) if r.get("roleType") is not None and
-                         r["roleType"].value.rsplit("#", 1)[-1] in ("PrincipalInvestigator",
-                                                                     "ResponsiblePartyInvestigator")]
+    pi_types = {ONTOLOGY + "PrincipalInvestigator", ONTOLOGY + "ResponsiblePartyInvestigator"}
+    view.extra["pis"] = [r for r in view.sections.get("people", []) if (t := r.get("roleType")) and t.value in pi_types]
 
 
 async def home(request: Request) -> Response:
@@ -142,7 +141,8 @@ async def home(request: Request) -> Response:
     total, trials = await service.call(service.runner.select_many, [
         (prefix + "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a tkg:Trial }", None),
         (prefix + f"""SELECT ?t (MIN(?id) AS ?nct) (MIN(?bt) AS ?title) (MIN(?st) AS ?status) WHERE {{
-          ?t a tkg:Trial ; tkg:nctId ?id . OPTIONAL {{ ?t tkg:briefTitle ?bt }} OPTIONAL {{ ?t tkg:overallStatus ?st }} }}
+          ?t a tkg:Trial ; tkg:nctId ?id . OPTIONAL {{ ?t tkg:briefTitle ?bt }}
+          OPTIONAL {{ ?t tkg:overallStatus ?st }} }}
           GROUP BY ?t ORDER BY ?nct LIMIT {TRIALS_PER_PAGE} OFFSET {offset}""", None)])
     count = int(total.rows[0][0].value) if total.rows and total.rows[0][0] else 0
     return render.page(request, "home.html", total=count, offset=offset, per_page=TRIALS_PER_PAGE,
@@ -168,12 +168,13 @@ def ontology_terms() -> list[dict[str, Any]]:
 
     graph = Graph()
     graph.parse(ontology_path(), format="turtle")
-    kinds = {OWL.Class: "class", OWL.ObjectProperty: "property", OWL.DatatypeProperty: "property",
+    kinds: dict[object, str] = {OWL.Class: "class", OWL.ObjectProperty: "property", OWL.DatatypeProperty: "property",
              RDF.Property: "property", OWL.NamedIndividual: "individual"}
     terms = []
     for subject in sorted({s for s in graph.subjects() if isinstance(s, URIRef)}):
         kind = next((kinds[t] for t in graph.objects(subject, RDF.type) if t in kinds), "term")
-        terms.append({"iri": str(subject), "anchor": str(subject)[len(ONTOLOGY):] if str(subject).startswith(ONTOLOGY)
-                      else "", "kind": kind, "label": str(graph.value(subject, RDFS.label) or ""),
+        name = str(subject)
+        terms.append({"iri": name, "anchor": name[len(ONTOLOGY):] if name.startswith(ONTOLOGY) else "",
+                      "kind": kind, "label": str(graph.value(subject, RDFS.label) or ""),
                       "comment": str(graph.value(subject, RDFS.comment) or "")})
     return terms

@@ -100,7 +100,8 @@ TRIAL_QUERIES = {
       OPTIONAL {{ ?c a ?kind FILTER (?kind IN (tkg:InclusionCriterion, tkg:ExclusionCriterion)) }} }}
       GROUP BY ?this ?c ?kind ORDER BY DESC(?kind) ?position LIMIT {LIST_LIMIT}""",
     "sites": f"""SELECT ?this ?site (MIN(?f) AS ?facility) (MIN(?ci) AS ?city) (MIN(?co) AS ?country) WHERE {{
-      {{ ?this tkg:resolvedSite ?site }} UNION {{ ?this tkg:hasSite ?site FILTER NOT EXISTS {{ ?this tkg:resolvedSite ?r }} }}
+      {{ ?this tkg:resolvedSite ?site }}
+      UNION {{ ?this tkg:hasSite ?site FILTER NOT EXISTS {{ ?this tkg:resolvedSite ?r }} }}
       OPTIONAL {{ ?site tkg:facilityName ?f }} OPTIONAL {{ ?site tkg:city ?ci }} OPTIONAL {{ ?site tkg:country ?co }} }}
       GROUP BY ?this ?site ORDER BY ?country ?city ?facility LIMIT {LIST_LIMIT}""",
     "publications": """SELECT ?this ?pub ?link (MIN(?pm) AS ?pmid) (MIN(?ti) AS ?title) (MIN(?ct) AS ?citation) WHERE {
@@ -134,12 +135,15 @@ GENERIC_QUERIES = {
       FILTER (?canonical != ?this) OPTIONAL { ?canonical tkg:name|tkg:facilityName ?n } } GROUP BY ?this ?canonical""",
 }
 
-_TRIAL_ROW = """?trial tkg:nctId ?nct . OPTIONAL { ?trial tkg:briefTitle ?title } OPTIONAL { ?trial tkg:overallStatus ?status }"""
+_TRIAL_ROW = """?trial tkg:nctId ?nct . OPTIONAL { ?trial tkg:briefTitle ?title }
+          OPTIONAL { ?trial tkg:overallStatus ?status }"""
+_TRIAL_COLUMNS = "?this ?trial (MIN(?nct) AS ?trialNct) (MIN(?title) AS ?trialTitle) (MIN(?status) AS ?trialStatus)"
 ENTITY_QUERIES = {
     "person": {
-        "trials": f"""SELECT ?this ?trial (MIN(?nct) AS ?trialNct) (MIN(?title) AS ?trialTitle) (MIN(?status) AS ?trialStatus)
+        "trials": f"""SELECT {_TRIAL_COLUMNS}
           (GROUP_CONCAT(DISTINCT STRAFTER(STR(?rt), "#"); SEPARATOR=", ") AS ?how) (MIN(?aff) AS ?detail) WHERE {{
-          {{ ?role tkg:resolvedAgent ?this }} UNION {{ ?this tkg:resolvedAs ?canonical . ?role tkg:resolvedAgent ?canonical }}
+          {{ ?role tkg:resolvedAgent ?this }}
+          UNION {{ ?this tkg:resolvedAs ?canonical . ?role tkg:resolvedAgent ?canonical }}
           UNION {{ ?role tkg:agent ?this FILTER NOT EXISTS {{ ?role tkg:resolvedAgent ?someone }} }}
           ?trial tkg:hasRole ?role . ?role tkg:roleType ?rt . OPTIONAL {{ ?role tkg:affiliationText ?aff }} {_TRIAL_ROW}
           }} GROUP BY ?this ?trial ORDER BY ?trialNct LIMIT {LIST_LIMIT}""",
@@ -147,20 +151,23 @@ ENTITY_QUERIES = {
           ?this tkg:hasMention ?role . ?role tkg:mentionedName ?m } GROUP BY ?this""",
     },
     "organization": {
-        "trials": f"""SELECT ?this ?trial (MIN(?nct) AS ?trialNct) (MIN(?title) AS ?trialTitle) (MIN(?status) AS ?trialStatus)
+        "trials": f"""SELECT {_TRIAL_COLUMNS}
           (GROUP_CONCAT(DISTINCT ?as; SEPARATOR=", ") AS ?how) ("" AS ?detail) WHERE {{
           ?stated tkg:resolvedAs? ?this .
           {{ ?trial tkg:leadSponsor ?stated BIND ("lead sponsor" AS ?as) }}
           UNION {{ ?trial tkg:collaborator ?stated BIND ("collaborator" AS ?as) }}
-          UNION {{ ?role tkg:affiliation ?stated . ?trial tkg:hasRole ?role BIND ("investigator's affiliation" AS ?as) }}
+          UNION {{ ?role tkg:affiliation ?stated . ?trial tkg:hasRole ?role
+                   BIND ("investigator's affiliation" AS ?as) }}
           UNION {{ ?site tkg:siteOrganization ?stated . ?trial tkg:resolvedSite ?site BIND ("site" AS ?as) }}
           {_TRIAL_ROW} }} GROUP BY ?this ?trial ORDER BY ?trialNct LIMIT {LIST_LIMIT}""",
     },
     "site": {
-        "trials": f"""SELECT ?this ?trial (MIN(?nct) AS ?trialNct) (MIN(?title) AS ?trialTitle) (MIN(?status) AS ?trialStatus)
+        "trials": f"""SELECT {_TRIAL_COLUMNS}
           ("site" AS ?how) ("" AS ?detail) WHERE {{
-          {{ ?trial tkg:resolvedSite ?this }} UNION {{ ?this tkg:resolvedAs ?canonical . ?trial tkg:resolvedSite ?canonical }}
-          UNION {{ ?trial tkg:hasSite ?this }} {_TRIAL_ROW} }} GROUP BY ?this ?trial ORDER BY ?trialNct LIMIT {LIST_LIMIT}""",
+          {{ ?trial tkg:resolvedSite ?this }}
+          UNION {{ ?this tkg:resolvedAs ?canonical . ?trial tkg:resolvedSite ?canonical }}
+          UNION {{ ?trial tkg:hasSite ?this }} {_TRIAL_ROW}
+          }} GROUP BY ?this ?trial ORDER BY ?trialNct LIMIT {LIST_LIMIT}""",
         "place": """SELECT ?this (MIN(?f) AS ?facility) (MIN(?ci) AS ?city) (MIN(?co) AS ?country) WHERE {
           OPTIONAL { ?this tkg:facilityName ?f } OPTIONAL { ?this tkg:city ?ci } OPTIONAL { ?this tkg:country ?co } }
           GROUP BY ?this""",
@@ -222,8 +229,7 @@ def title_for(view_rows: dict[str, Rows], iri_value: str) -> str:
                 return value
     for row in view_rows.get("outbound", []):
         predicate = row.get("p")
-        if predicate is not None and predicate.value in (ONTOLOGY + "name", "http://www.w3.org/2000/01/rdf-schema#label",
-                                                         ONTOLOGY + "facilityName"):
+        if predicate is not None and predicate.value in (ONTOLOGY + "name", RDFS_LABEL, ONTOLOGY + "facilityName"):
             obj = row.get("o")
             if obj is not None:
                 return obj.value
@@ -231,3 +237,4 @@ def title_for(view_rows: dict[str, Rows], iri_value: str) -> str:
 
 
 RDF_TYPE = RDF + "type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

@@ -46,7 +46,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -231,14 +231,14 @@ class _Session:
             rdf_format = ox.RdfFormat.from_media_type(media) if media else None
             if rdf_format is None:
                 raise QueryFailure("form", "graph")
-            result.serialize(out, rdf_format)
+            result.serialize(cast(IO[bytes], out), rdf_format)
         else:
             form = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
             media = request["results_media"]
             results_format = ox.QueryResultsFormat.from_media_type(media) if media else None
             if results_format is None:
                 raise QueryFailure("form", form)
-            result.serialize(out, results_format)
+            result.serialize(cast(IO[bytes], out), results_format)
         return Answer(form, media, b"".join(out.parts))
 
 

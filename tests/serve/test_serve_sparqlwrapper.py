@@ -51,8 +51,9 @@ def oxigraph_endpoint(store_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     port = _free_port()
     log = copy.parent / "oxigraph.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(copy), "--bind",
-                                    f"127.0.0.1:{port}", "--union-default-graph"], stdout=sink, stderr=subprocess.STDOUT)
+        command = [oxigraph_binary(), "serve", "--location", str(copy), "--bind", f"127.0.0.1:{port}",
+                   "--union-default-graph"]
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
