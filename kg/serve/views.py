@@ -44,14 +44,20 @@ def label_of(var: str) -> tuple[str, str]:
     return patterns, expression
 
 
-def _related(how: str, join: str, via_label: str) -> str:
-    """Other trials linked to ?this through a resolved entity ?via: one row per trial, with the count and names."""
+def _related(how: str, join: str, via_label: str, *, resolved: bool = True) -> str:
+    """Other trials linked to ?this through a resolved entity ?via: one row per trial, with the count and names.
+
+    Names of resolved entities are read from the resolution graph (a record graph repeats them
+    once per trial); criterion concepts are named in the record graphs only.
+    """
+    name_pattern = (f"OPTIONAL {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?via {via_label} ?viaName }} }}" if resolved
+                    else f"OPTIONAL {{ ?via {via_label} ?viaName }}")
     return f"""SELECT ?this ?other (MIN(?nct) AS ?otherNct) (MIN(?title) AS ?otherTitle) (COUNT(DISTINCT ?via) AS ?n)
       (GROUP_CONCAT(DISTINCT ?viaName; SEPARATOR=" · ") AS ?names) ("{how}" AS ?how) WHERE {{
       {join}
       FILTER (?other != ?this)
       ?other tkg:nctId ?nct . OPTIONAL {{ ?other tkg:briefTitle ?title }}
-      OPTIONAL {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?via {via_label} ?viaName }} }}
+      {name_pattern}
     }} GROUP BY ?this ?other ORDER BY DESC(?n) ?otherNct LIMIT {RELATED_LIMIT}"""
 
 
@@ -117,7 +123,7 @@ TRIAL_QUERIES = {
     "related_sponsor": _related("sponsor", """?this tkg:leadSponsor|tkg:collaborator ?a . ?a tkg:resolvedAs ?via .
       ?b tkg:resolvedAs ?via . ?other tkg:leadSponsor|tkg:collaborator ?b .""", "tkg:name"),
     "related_criteria": _related("exclusion criteria", """?this tkg:exclusionConcept ?k1 . ?k1 tkg:resolvedAs ?via .
-      ?k2 tkg:resolvedAs ?via . ?other tkg:exclusionConcept ?k2 .""", "tkg:normalizedText"),
+      ?k2 tkg:resolvedAs ?via . ?other tkg:exclusionConcept ?k2 .""", "tkg:normalizedText", resolved=False),
 }
 
 RELATED = (("related_pi", "Same principal investigator", "shared-principal-investigator"),
@@ -126,7 +132,7 @@ RELATED = (("related_pi", "Same principal investigator", "shared-principal-inves
            ("related_criteria", "Shared exclusion criteria", "shared-exclusion-criteria"))
 
 GENERIC_QUERIES = {
-    "types": """SELECT ?this ?type WHERE { ?this a ?type } ORDER BY ?type""",
+    "types": """SELECT DISTINCT ?this ?type WHERE { ?this a ?type } ORDER BY ?type""",
     "outbound": f"""SELECT ?this ?p ?o {_LINK_LABEL[1]} WHERE {{ ?this ?p ?o . {_LINK_LABEL[0]} }}
       GROUP BY ?this ?p ?o ORDER BY ?p ?o LIMIT {LIST_LIMIT}""",
     "inbound": f"""SELECT ?this ?s ?p {_IN_LABEL[1]} WHERE {{ ?s ?p ?this . {_IN_LABEL[0]} }}
