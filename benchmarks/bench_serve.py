@@ -162,7 +162,8 @@ def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: f
     lines = [
         "# kg serve under load: old server against new",
         "",
-        f"`python benchmarks/bench_serve.py --seconds {args.seconds:g} --clients {args.clients} --seed {args.seed}`, "
+        f"`python benchmarks/bench_serve.py --seconds {args.seconds:g} --clients {args.clients} --seed {args.seed} "
+        f"--new-workers {args.new_workers}`, "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
         f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; Python "
@@ -170,8 +171,8 @@ def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: f
         f"uvicorn {uvicorn.__version__}.",
         f"- Store: examples + tests/data ({ncts} trials), one trialkg store directory served read-only by both.",
         f"- Old: `kg serve` from commit {OLD_COMMIT} (http.server, a thread per connection, 4 query threads), run "
-        "from `git archive` in a temporary directory. New: this tree (uvicorn, 2 sandboxed query worker "
-        f"processes, queue 64).",
+        "from `git archive` in a temporary directory. New: this tree (uvicorn, "
+        f"{args.new_workers} sandboxed query worker processes, queue 64).",
         f"- Request: the trial-summary canned query bound to one random NCT id (VALUES), POSTed as a form, "
         f"SPARQL JSON; {args.clients} client threads with keep-alive connections, {args.seconds:g} s per server, "
         "in another process. An answer counts when it is 200 with exactly one row.",
@@ -199,6 +200,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--store", type=Path, default=None, help="store directory (default: built in a temp dir)")
     parser.add_argument("--output", type=Path, default=RESULTS / "serve.md")
+    parser.add_argument("--new-workers", type=int, default=2, help="query worker processes of the new server")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as temporary:
@@ -210,7 +212,8 @@ def main() -> None:
         runs = []
         ncts: list[str] = []
         for name, path, extra in (("old (http.server, b54ec0b)", old, ["--workers", "4"]),
-                                  ("new (Starlette + uvicorn, sandboxed)", ROOT, ["--workers", "2", "--queue", "64"])):
+                                  ("new (Starlette + uvicorn, sandboxed)", ROOT,
+                                   ["--workers", str(args.new_workers), "--queue", "64"])):
             process, base = start(name, path, store, extra, workdir / f"{len(runs)}.log")
             try:
                 ncts = ncts or trial_ids(base)

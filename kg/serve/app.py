@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -112,9 +113,12 @@ class Service:
         self.gate = Gate(config.workers, config.queue, config.limits.timeout)
 
     async def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a runner method in a thread, inside the gate; QueryFailure becomes a Problem."""
+        """Await a runner method (queries: on the event loop; updates: in a thread) inside the gate; a
+        QueryFailure becomes a Problem with the status its reason calls for."""
         async with self.gate.slot():
             try:
+                if inspect.iscoroutinefunction(function):
+                    return await function(*args, **kwargs)
                 return await to_thread.run_sync(lambda: function(*args, **kwargs))
             except QueryFailure as failure:
                 headers = {"Retry-After": self.gate.retry_after} if STATUS.get(failure.reason) == 503 else {}

@@ -26,7 +26,7 @@ from kg.resources import ontology_path
 from kg.serve import negotiation, render, views
 from kg.serve.app import Problem, Service
 from kg.serve.paths import iri_for_path
-from kg.store.results import Term
+from kg.store.results import ResultTable, Term
 
 INBOUND_LIMIT = 1000
 TRIALS_PER_PAGE = 100
@@ -92,9 +92,14 @@ async def _resource(request: Request, target: str) -> Response:
     return Response(answer.body, media_type=negotiation.content_type(answer.media_type), headers={"Vary": "Accept"})
 
 
+async def _tables(service: Service, queries: list[tuple[str, dict[str, Term] | None]]) -> list[ResultTable]:
+    answers = await service.call(service.runner.select_many, queries)
+    return [views.table_from_json(answer.body) for answer in answers]
+
+
 async def _view(service: Service, target: str) -> views.View | None:
     this = {"this": Term("uri", target)}
-    first = await service.call(service.runner.select_many, [
+    first = await _tables(service, [
         (views.PREFIXES + views.GENERIC_QUERIES["types"], this),
         (views.PREFIXES + "SELECT ?this (COUNT(*) AS ?n) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this", this),
         ("SELECT ?this WHERE { { ?this ?p ?o } UNION { ?s ?p ?this } } LIMIT 1", this)])
@@ -104,7 +109,7 @@ async def _view(service: Service, target: str) -> views.View | None:
         return None
     kind = views.kind_of(types)
     chosen = views.queries_for(kind)
-    tables = await service.call(service.runner.select_many, [(views.PREFIXES + q, this) for q in chosen.values()])
+    tables = await _tables(service, [(views.PREFIXES + q, this) for q in chosen.values()])
     sections = {name: views.rows(table) for name, table in zip(chosen, tables, strict=True)}
     view = views.View(iri=target, kind=kind, title=views.title_for(sections, target), types=types, sections=sections)
     view.extra["graph_size"] = graph_size
@@ -138,7 +143,7 @@ async def home(request: Request) -> Response:
     except ValueError:
         raise Problem(400, "offset must be a number") from None
     prefix = views.PREFIXES
-    total, trials = await service.call(service.runner.select_many, [
+    total, trials = await _tables(service, [
         (prefix + "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a tkg:Trial }", None),
         (prefix + f"""SELECT ?t (MIN(?id) AS ?nct) (MIN(?bt) AS ?title) (MIN(?st) AS ?status) WHERE {{
           ?t a tkg:Trial ; tkg:nctId ?id . OPTIONAL {{ ?t tkg:briefTitle ?bt }}

@@ -23,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from kg.rdf.namespaces import ONTOLOGY, RDF, RESOLUTION_GRAPH
-from kg.store.results import ResultTable, Term
+from kg.store.results import ResultTable, Row, Term
 
 PREFIXES = (f"PREFIX tkg: <{ONTOLOGY}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
             f"PREFIX owl: <http://www.w3.org/2002/07/owl#>\n")
@@ -182,6 +184,24 @@ ENTITY_QUERIES = {
 
 
 Rows = list[dict[str, Term | None]]
+
+
+def table_from_json(body: bytes) -> ResultTable:
+    """A SPARQL JSON results document as a :class:`ResultTable` (what the pages work on)."""
+    document = orjson.loads(body)
+    variables: list[str] = document["head"].get("vars", [])
+    rows: list[Row] = []
+    for binding in document.get("results", {}).get("bindings", []):
+        row: list[Term | None] = []
+        for name in variables:
+            entry = binding.get(name)
+            if entry is None:
+                row.append(None)
+                continue
+            kind = {"typed-literal": "literal"}.get(entry["type"], entry["type"])
+            row.append(Term(kind, entry["value"], entry.get("datatype"), entry.get("xml:lang")))
+        rows.append(tuple(row))
+    return ResultTable(variables, rows)
 
 
 def rows(table: ResultTable) -> Rows:

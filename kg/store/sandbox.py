@@ -5,34 +5,30 @@ argument), and a query's memory is its process's memory. In a server thread an O
 a cross join keeps running after its client got a 503 and grows until the whole server dies
 (issue 19: 4.5 GB in 5 s). So each query runs in a worker process whose address space is
 capped with ``RLIMIT_AS``: at its deadline the worker is killed (SIGKILL) and replaced, and an
-allocation over the cap aborts that worker only. Measured on the test store (see
-benchmarks/results/serve.md): a runaway query in a thread was still growing after its
-deadline; in a worker it is gone within milliseconds of it, its memory with it.
+allocation over the cap aborts that worker only (measurements: benchmarks/results/serve.md).
+Workers are fresh interpreters (``python -m kg.store.sandbox``), never forks of the server
+with its event loop and threads; each opens the store read-only and follows the ``active``
+generation link before every request, so a ``kg build`` shows up at once.
 
-Workers are fresh interpreters (``python -m kg.store.sandbox``), never forks of the serving
-process with its event loop and threads; each opens the store read-only and follows
-the ``active`` generation link before every request, so a ``kg build`` shows up at once.
-
-Everything pyoxigraph-specific the server needs lives here, behind plain types: results are
-serialised by pyoxigraph in the media type asked for; parameters are bound with the engine's
-``substitutions``; the query form is the type of pyoxigraph's answer; SERVICE and LOAD are
-found by parsing (rdflib's SPARQL parser, in the worker) whenever the text could hold either
-keyword. Updates go through :meth:`StoreDirectory.staging` in a child process: a new
-generation checkpointed from the active one, the update applied and flushed, then ``active``
-switched, so the next ``kg build`` (which starts from the active generation) keeps them.
+All pyoxigraph work the server needs lives here, behind plain types: pyoxigraph serialises
+results; parameters are bound by its ``substitutions``; the form is the type of its answer;
+SERVICE and LOAD are found by parsing (rdflib's SPARQL grammar, in the worker). An update runs
+in a child on :meth:`StoreDirectory.staging` (a generation checkpointed from the active one,
+switched in once flushed), so the next ``kg build``, which starts from ``active``, keeps it.
 
 Example:
-    >>> import tempfile, pathlib
+    >>> import asyncio, tempfile, pathlib
     >>> root = pathlib.Path(tempfile.mkdtemp()) / "store"
     >>> with StoreDirectory(root).staging() as s:
     ...     s.load_nquads(b'<urn:s> <urn:p> "o" <urn:g> .\\n')
     >>> with QueryRunner(root, QueryLimits(timeout=20), workers=1) as runner:
-    ...     runner.run("ASK { ?s ?p ?o }", results_media="application/sparql-results+json").body
+    ...     asyncio.run(runner.run("ASK { ?s ?p ?o }", results_media="application/sparql-results+json")).body
     b'{"head":{},"boolean":true}'
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -48,11 +44,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any, cast
 
-import orjson
-
 from kg.errors import KGError
 from kg.store.generations import ACTIVE, StoreDirectory
-from kg.store.results import ResultTable, Row, Term
+from kg.store.results import Term
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +70,8 @@ class Answer:
 
 
 class QueryFailure(KGError):
-    """A query or update that could not be answered; ``reason`` says why (the server maps it to a status).
-
-    Reasons: ``syntax``, ``refused`` (SERVICE/LOAD), ``form`` (no format for the result's form),
-    ``too-large``, ``timeout``, ``memory``, ``store``, ``read-only``.
-    """
+    """A query or update not answered; ``reason`` (for the HTTP status): ``syntax``, ``refused`` (SERVICE/LOAD),
+    ``form`` (no syntax for the result's form), ``too-large``, ``timeout``, ``memory``, ``store``, ``read-only``."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -96,11 +87,8 @@ def is_generation_directory(location: Path) -> bool:
 
 
 def _limit_self(memory_mb: int) -> None:
-    """In a fresh worker: cap its address space, and end it if the server goes away (even mid-query).
-
-    The server's death is seen as a change of parent (the worker is re-parented), checked by a
-    watchdog thread: PR_SET_PDEATHSIG would fire when the *thread* that started the worker ends.
-    """
+    """In a fresh worker: cap its address space; end it when the server goes away, even mid-query (seen as
+    a change of parent by a watchdog: PR_SET_PDEATHSIG would fire when the thread that started it ends)."""
     limit = memory_mb << 20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which ends its workers
@@ -186,7 +174,7 @@ class _Bounded:
 
 
 class _TooLarge(Exception):
-    pass
+    """The serialised result passed the byte cap."""
 
 
 class _Session:
@@ -242,25 +230,30 @@ class _Session:
         return Answer(form, media, b"".join(out.parts))
 
 
+def _failure(error: BaseException, what: str, max_bytes: int = 0) -> tuple[str, str, str]:
+    """Every failure as (``error``, reason, one-line message): the parent maps the reason to a status."""
+    if isinstance(error, QueryFailure):
+        return ("error", error.reason, error.message)
+    if isinstance(error, _TooLarge):
+        return ("error", "too-large", f"the result is larger than {max_bytes >> 20} MiB: add a LIMIT")
+    if isinstance(error, SyntaxError):
+        return ("error", "syntax", f"SPARQL {what} syntax error: {_one_line(error)}")
+    if isinstance(error, MemoryError):
+        return ("error", "memory", f"the {what} needs more memory than the server allows")
+    if isinstance(error, (ValueError, TypeError, RuntimeError)):
+        return ("error", "syntax", f"cannot evaluate the {what}: {_one_line(error)}")
+    if isinstance(error, (OSError, KGError)):
+        return ("error", "store", f"store error: {_one_line(error)}")
+    return ("error", "store", f"internal error: {_one_line(error)}")
+
+
 def _answer(session: _Session, request: dict[str, Any]) -> tuple[str, Any, Any]:
-    """Never raises: every failure becomes a message (the parent maps its reason to a status)."""
+    """Never raises: a worker answers every request and never dies of one (short of its memory cap)."""
     try:
         answers = [session.run(item) for item in request["items"]]
         return ("ok", None, [(a.form, a.media_type, a.body) for a in answers])
-    except QueryFailure as failure:
-        return ("error", failure.reason, failure.message)
-    except _TooLarge:
-        return ("error", "too-large", f"the result is larger than {request['max_bytes'] >> 20} MiB: add a LIMIT")
-    except SyntaxError as error:
-        return ("error", "syntax", f"SPARQL syntax error: {_one_line(error)}")
-    except MemoryError:
-        return ("error", "memory", "the query needs more memory than the server allows")
-    except (ValueError, TypeError, RuntimeError) as error:
-        return ("error", "syntax", f"cannot evaluate the query: {_one_line(error)}")
-    except OSError as error:
-        return ("error", "store", f"store error: {_one_line(error)}")
-    except Exception as error:  # a worker answers every request; it never dies of one
-        return ("error", "store", f"internal error: {_one_line(error)}")
+    except Exception as error:
+        return _failure(error, "query", request["max_bytes"])
 
 
 def _update(location: str, text: str, allow_service: bool) -> tuple[str, Any, Any]:
@@ -272,16 +265,8 @@ def _update(location: str, text: str, allow_service: bool) -> tuple[str, Any, An
         with StoreDirectory(Path(location)).staging() as store:
             store.update(text)
         return ("ok", None, None)
-    except QueryFailure as failure:
-        return ("error", failure.reason, failure.message)
-    except SyntaxError as error:
-        return ("error", "syntax", f"SPARQL Update syntax error: {_one_line(error)}")
-    except MemoryError:
-        return ("error", "memory", "the update needs more memory than the server allows")
-    except (ValueError, TypeError, RuntimeError) as error:
-        return ("error", "syntax", f"cannot run the update: {_one_line(error)}")
-    except (OSError, KGError) as error:
-        return ("error", "store", f"store error: {_one_line(error)}")
+    except Exception as error:
+        return _failure(error, "update")
 
 
 def _child_main(role: str, location: str, memory_mb: int, reader: Connection, writer: Connection) -> None:
@@ -307,12 +292,14 @@ def _one_line(error: BaseException, limit: int = 500) -> str:
 # -- the parent side ------------------------------------------------------------------------------
 
 
-class _Child:
-    """A ``python -m kg.store.sandbox`` process and the two pipes to it.
+def _timed_out(what: str, timeout: float) -> QueryFailure:
+    return QueryFailure("timeout", f"the {what} did not finish within {timeout:g} s and was stopped "
+                        "(simplify it or add a LIMIT)")
 
-    A fresh interpreter rather than a fork of the server (which has an event loop, threads and
-    maybe an open store) or multiprocessing's spawn (which re-imports the server's main module).
-    """
+
+class _Child:
+    """A ``python -m kg.store.sandbox`` process and its two pipes (not multiprocessing's spawn, which
+    re-imports the server's main module, nor a fork of a server with an event loop and threads)."""
 
     def __init__(self, role: str, location: Path, memory_mb: int) -> None:
         child_reads, parent_writes = os.pipe()
@@ -333,10 +320,6 @@ class _Child:
         self.requests = Connection(parent_writes, readable=False)
         self.answers = Connection(parent_reads, writable=False)
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
     def send(self, request: Any) -> None:
         try:
             self.requests.send(request)
@@ -347,12 +330,30 @@ class _Child:
         """The child's answer; a QueryFailure at the deadline or when the child died."""
         try:
             if not self.answers.poll(timeout):
-                raise QueryFailure("timeout", f"the {what} did not finish within {timeout:g} s and was stopped "
-                                   "(simplify it or add a LIMIT)")
+                raise _timed_out(what, timeout)
             answer: tuple[str, Any, Any] = self.answers.recv()
             return answer
         except (EOFError, OSError):
             raise self._dead(what) from None
+
+    async def receive_async(self, timeout: float, what: str) -> tuple[str, Any, Any]:
+        """:meth:`receive` for the event loop: waits for the pipe to be readable without holding a thread."""
+        loop = asyncio.get_running_loop()
+        readable: asyncio.Future[None] = loop.create_future()
+        descriptor = self.answers.fileno()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        loop.add_reader(descriptor, ready)
+        try:
+            await asyncio.wait_for(readable, timeout)
+        except asyncio.TimeoutError:
+            raise _timed_out(what, timeout) from None
+        finally:
+            loop.remove_reader(descriptor)
+        return self.receive(timeout, what)
 
     def _dead(self, what: str) -> QueryFailure:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -388,7 +389,7 @@ class QueryRunner:
             self._idle.put(None)  # started on first use, or by warm()
 
     def warm(self) -> None:
-        """Start every worker now (the first queries then pay no start-up)."""
+        """Start every worker now, so the first queries pay no start-up."""
         taken = [self._idle.get() for _ in range(self.workers)]
         for worker in taken:
             self._idle.put(worker if worker is not None else self._start())
@@ -396,23 +397,31 @@ class QueryRunner:
     def _start(self) -> _Child:
         return _Child("query", self.location, self.limits.memory_mb)
 
-    def _call(self, request: dict[str, Any]) -> list[Answer]:
+    async def _call(self, request: dict[str, Any]) -> list[Answer]:
+        """One round trip to an idle worker, awaited on the event loop (no thread); a cancelled or timed-out
+        call kills its worker, so an abandoned query stops at once."""
         if self._closed:
             raise QueryFailure("store", "the server is shutting down")
-        worker = self._idle.get() or self._start()
+        worker: _Child | None
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:  # more callers than workers (the server's gate prevents this): wait in a thread
+            worker = await asyncio.to_thread(self._idle.get)
+        if worker is None:
+            worker = await asyncio.to_thread(self._start)
         with self._lock:
             self._busy.add(worker)
         healthy = False
         try:
             worker.send(request)
-            status, reason, payload = worker.receive(self.limits.timeout, "query")
+            status, reason, payload = await worker.receive_async(self.limits.timeout, "query")
             healthy = True
         finally:
             with self._lock:
                 self._busy.discard(worker)
             if healthy and not self._closed:
                 self._idle.put(worker)
-            else:  # stopped at its deadline, or dead: a fresh worker takes its place on next use
+            else:  # stopped at its deadline, cancelled, or dead: a fresh worker takes its place on next use
                 worker.kill()
                 self._idle.put(None)
         if status != "ok":
@@ -427,22 +436,21 @@ class QueryRunner:
                 "substitutions": substitutions or {}, "max_bytes": self.limits.max_result_bytes,
                 "allow_service": self.limits.allow_service}
 
-    def run(self, query: str, *, results_media: str | None = None, graph_media: str | None = None,
-            default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
-            substitutions: dict[str, Term] | None = None) -> Answer:
+    async def run(self, query: str, *, results_media: str | None = None, graph_media: str | None = None,
+                  default_graphs: list[str] | None = None, named_graphs: list[str] | None = None,
+                  substitutions: dict[str, Term] | None = None) -> Answer:
         """Any query form, serialised by pyoxigraph: SELECT/ASK in ``results_media``, CONSTRUCT/DESCRIBE in
         ``graph_media`` (a form with no media type fails with reason ``form``). The union of the named
         graphs is the default graph unless ``default_graphs`` is given."""
         request = self._request(query, results_media=results_media, graph_media=graph_media,
                                 default_graphs=default_graphs, named_graphs=named_graphs, substitutions=substitutions)
-        return self._call({"items": [request], "max_bytes": self.limits.max_result_bytes})[0]
+        return (await self._call({"items": [request], "max_bytes": self.limits.max_result_bytes}))[0]
 
-    def select_many(self, queries: list[tuple[str, dict[str, Term] | None]]) -> list[ResultTable]:
-        """Several SELECTs in one round trip to one worker (a page's queries), as tables, within one deadline."""
+    async def select_many(self, queries: list[tuple[str, dict[str, Term] | None]]) -> list[Answer]:
+        """Several SELECTs in one round trip to one worker (a page's queries), SPARQL JSON, within one deadline."""
         items = [self._request(q, results_media="application/sparql-results+json", substitutions=s)
                  for q, s in queries]
-        answers = self._call({"items": items, "max_bytes": self.limits.max_result_bytes})
-        return [table_from_json(answer.body) for answer in answers]
+        return await self._call({"items": items, "max_bytes": self.limits.max_result_bytes})
 
     def update(self, text: str) -> None:
         """Apply a SPARQL Update as a new generation; returns only once ``active`` names it (durable).
@@ -464,12 +472,6 @@ class QueryRunner:
         if status != "ok":
             raise QueryFailure(reason, message)
 
-    def process_ids(self) -> list[int]:
-        """The live workers' process ids (for tests and monitoring)."""
-        with self._lock:
-            busy = list(self._busy)
-        return [w.pid for w in busy + [w for w in list(self._idle.queue) if w is not None]]
-
     def close(self) -> None:
         """Kill every worker, busy or idle (a running query is abandoned: the server is stopping)."""
         self._closed = True
@@ -490,25 +492,6 @@ class QueryRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def table_from_json(body: bytes) -> ResultTable:
-    """A SPARQL JSON results document as a :class:`ResultTable` (what the pages work on)."""
-    document = orjson.loads(body)
-    variables: list[str] = document["head"].get("vars", [])
-    rows: list[Row] = []
-    for binding in document.get("results", {}).get("bindings", []):
-        row: list[Term | None] = []
-        for name in variables:
-            entry = binding.get(name)
-            if entry is None:
-                row.append(None)
-                continue
-            kind = {"typed-literal": "literal"}.get(entry["type"], entry["type"])
-            row.append(Term(kind, entry["value"], entry.get("datatype"), entry.get("xml:lang")))
-        rows.append(tuple(row))
-    return ResultTable(variables, rows)
-
 
 if __name__ == "__main__":  # python -m kg.store.sandbox ROLE LOCATION MEMORY_MB READ_FD WRITE_FD
     from kg.store.sandbox import _child_main as _main  # the module's own classes, not __main__'s copies
