@@ -159,8 +159,7 @@ class _Bounded:
 
     def __init__(self, limit: int) -> None:
         self.parts: list[bytes] = []
-        self.size = 0
-        self.limit = limit
+        self.size, self.limit = 0, limit
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
@@ -170,7 +169,7 @@ class _Bounded:
         return len(data)
 
     def flush(self) -> None:
-        pass
+        """Nothing to flush: the parts are sent whole."""
 
 
 class _TooLarge(Exception):
@@ -353,6 +352,7 @@ class _Child:
             raise _timed_out(what, timeout) from None
         finally:
             loop.remove_reader(descriptor)
+        os.set_blocking(descriptor, True)  # uvloop leaves it non-blocking; a large answer is read in one go
         return self.receive(timeout, what)
 
     def _dead(self, what: str) -> QueryFailure:
