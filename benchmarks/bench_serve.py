@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import platform
@@ -154,7 +155,67 @@ def load(name: str, base: str, ncts: list[str], clients: int, seconds: float, se
     return run
 
 
-def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: float) -> str:
+THREAD_PROBE = """
+import resource, sys, threading, time
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # so the probe dies, not the machine
+import psutil, pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[1])
+def run():
+    for _ in store.query(sys.argv[2], use_default_graph_as_union=True):
+        break
+thread = threading.Thread(target=run, daemon=True); thread.start(); started = time.monotonic()
+me = psutil.Process()
+while thread.is_alive() and time.monotonic() - started < 15:
+    thread.join(0.5)
+    print(f"{time.monotonic() - started:.1f} {me.memory_info().rss >> 20} {int(thread.is_alive())}", flush=True)
+"""
+
+
+def isolation(store: Path, query: str, deadline: float) -> list[str]:
+    """The same runaway query evaluated in a thread (the old engine) and in a sandboxed worker (the new one)."""
+    import asyncio
+
+    import psutil
+
+    from kg.store.sandbox import QueryFailure, QueryLimits, QueryRunner
+
+    active = store / os.readlink(store / "active")
+    probe = subprocess.run([sys.executable, "-c", THREAD_PROBE, str(active), query], capture_output=True, text=True)
+    samples = [line.split() for line in probe.stdout.splitlines() if line.count(" ") == 2]
+    at_deadline = next((s for s in samples if float(s[0]) >= deadline), samples[-1] if samples else ["?", "?", "?"])
+    last = samples[-1] if samples else ["?", "?", "?"]
+    ended = ("killed by its 3 GiB cap (the whole process)" if probe.returncode
+             else "still running when the probe stopped")
+    peak = 0
+    with QueryRunner(store, QueryLimits(timeout=deadline, memory_mb=1024), workers=1) as runner:
+        runner.warm()
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                with contextlib.suppress(psutil.Error):
+                    peak = max(peak, sum(p.memory_info().rss for p in psutil.Process().children(recursive=True)))
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        started = time.monotonic()
+        try:
+            asyncio.run(runner.run(query, results_media="application/sparql-results+json"))
+            outcome = "finished"
+        except QueryFailure as failure:
+            outcome = f"{failure.reason}: {failure.message}"
+        stopped = time.monotonic() - started
+        done.set()
+        watcher.join()
+    return [f"- In a thread (the old engine), deadline {deadline:g} s: at {at_deadline[0]} s still running "
+            f"(alive={at_deadline[2]}) at {at_deadline[1]} MiB; at {last[0]} s {last[1]} MiB, {ended}.",
+            f"- In a sandboxed worker (RLIMIT_AS 1024 MiB, deadline {deadline:g} s): stopped after {stopped:.2f} s "
+            f"({outcome.strip()}); the worker peaked at {peak >> 20} MiB and was replaced."]
+
+
+def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: float, probes: list[str]) -> str:
     import pyoxigraph
     import starlette
     import uvicorn
@@ -189,7 +250,14 @@ def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: f
     for run in runs:
         if run.error_samples:
             lines.append(f"\n{run.name} errors, first ones: " + "; ".join(run.error_samples))
-    lines += ["", "Latency is measured by the client, from sending the request to reading the whole answer.", ""]
+    lines += ["", "Latency is measured by the client, from sending the request to reading the whole answer.", "",
+              "## Isolation: why a worker process per query", "",
+              "pyoxigraph 0.5's `Store.query` takes no cancellation token, so the engine cannot stop a query; the "
+              "old server's threads kept evaluating after the client got its 503. Issue 19's runaway queries, "
+              "measured by this script on the same store:", "", *probes, "",
+              "So every query runs in a worker process with an address-space cap (RLIMIT_AS), killed at its "
+              "deadline; tests/serve/test_serve_safety.py shows the server answering within 2 s afterwards with its "
+              "process tree under the cap.", ""]
     return "\n".join(lines)
 
 
@@ -224,7 +292,9 @@ def main() -> None:
                 process.wait(timeout=30)
             print(f"{name}: {len(runs[-1].latencies) / runs[-1].seconds:.1f} requests/s, "
                   f"p95 {runs[-1].percentile(0.95):.1f} ms, {runs[-1].errors} errors", file=sys.stderr)
-        text = report(runs, args, len(ncts), load_average)
+        probes = [*isolation(store, "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f", 2.0),
+                  *isolation(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }", 2.0)]
+        text = report(runs, args, len(ncts), load_average, probes)
     args.output.write_text(text, "utf-8")
     print(text)
 

@@ -214,7 +214,13 @@ async def _update(service: Service, update: str, authorised: bool) -> Response:
 
 
 async def options(request: Request) -> Response:
-    return Response(status_code=204, headers={"Allow": "GET, POST, HEAD, OPTIONS"})
+    """OPTIONS (and a browser's CORS preflight when --cors is on): what the endpoint accepts."""
+    headers = {"Allow": "GET, POST, HEAD, OPTIONS"}
+    if request.app.state.service.config.cors:
+        headers.update({"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                        "Access-Control-Allow-Headers": "Accept, Content-Type, Authorization",
+                        "Access-Control-Max-Age": "600"})
+    return Response(status_code=204, headers=headers)
 
 
 async def health(request: Request) -> Response:
