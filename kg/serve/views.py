@@ -38,12 +38,20 @@ KINDS = {ONTOLOGY + "Trial": "trial", ONTOLOGY + "Person": "person", ONTOLOGY + 
 
 
 def label_of(var: str) -> tuple[str, str]:
-    """(patterns, select expression) giving ``?{var}Label``: the best human name a node has."""
+    """(patterns, select expression) giving ``?{var}Label``: the best human name a node has.
+
+    Stated names first; then names made from what a node links (a record graph, match evidence),
+    so that nothing on a page is shown as a bare IRI when the store can say what it is.
+    """
     properties = ("tkg:nctId", "tkg:name", "rdfs:label", "tkg:facilityName", "tkg:mentionedName", "tkg:measure",
-                  "tkg:criterionText", "tkg:normalizedText", "tkg:title", "tkg:pmid", "tkg:findingMessage")
-    patterns = " ".join(f"OPTIONAL {{ ?{var} {p} ?{var}_{i} }}" for i, p in enumerate(properties))
-    expression = f"(COALESCE({', '.join(f'MIN(?{var}_{i})' for i in range(len(properties)))}) AS ?{var}Label)"
-    return patterns, expression
+                  "tkg:criterionText", "tkg:normalizedText", "tkg:title", "tkg:pmid", "tkg:findingMessage",
+                  "tkg:evidence")
+    made = (f'?{var} tkg:describes/tkg:nctId ?{var}_d BIND (CONCAT("record graph of ", ?{var}_d) AS ?{var}_m0)',
+            f'?{var} tkg:matchScore ?{var}_s BIND (CONCAT("match evidence, score ", STR(?{var}_s)) AS ?{var}_m1)')
+    patterns = " ".join([*(f"OPTIONAL {{ ?{var} {p} ?{var}_{i} }}" for i, p in enumerate(properties)),
+                         *(f"OPTIONAL {{ {pattern} }}" for pattern in made)])
+    names = [f"MIN(?{var}_{i})" for i in range(len(properties))] + [f"MIN(?{var}_m{i})" for i in range(len(made))]
+    return patterns, f"(COALESCE({', '.join(names)}) AS ?{var}Label)"
 
 
 def _related(how: str, join: str, via_label: str, *, resolved: bool = True) -> str:

@@ -238,3 +238,26 @@ def test_hostile_text_is_escaped_in_the_query_page(server: str) -> None:
     page = body.decode("utf-8")
     assert status == 200 and "<script>alert" not in page and "\\u003c/script\\u003e" in page
     assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_pages_label_every_linked_resource(server: str) -> None:
+    """Issue 19: 101 of 117 linked resources had no label. Every link to a resource now shows a name."""
+    import re
+
+    for path in ("/study/NCT01374854", "/study/NCT01719640", "/resource/person/thomas-l-ortel",
+                 "/resource/organization/fuzhou-general-hospital",
+                 "/resource/site/fuzhou-general-hospital/fuzhou/china"):
+        status, _, body = fetch(server + path, accept="text/html")
+        assert status == 200, path
+        links = re.findall(r'<a href="(/(?:study|resource|describe|graph)[^"]*)"[^>]*>(?:<bdi>)?([^<]*)', body.decode())
+        bare = [(href, text) for href, text in links if not text.strip() or text.startswith(("res:", "http", "_:"))]
+        assert len(links) > 10 and not bare, (path, bare[:5])
+
+
+def test_person_page_lists_all_resolved_trials_and_criteria_read_as_text(server: str) -> None:
+    status, _, body = fetch(server + "/resource/person/thomas-l-ortel", accept="text/html")
+    page = body.decode()
+    assert status == 200 and all(f'href="/study/{nct}"' in page for nct in ("NCT00482794", "NCT00799773",
+                                                                             "NCT01178333"))
+    status, _, body = fetch(server + "/study/NCT05659342", accept="text/html")
+    assert status == 200 and b"Both gender Male &amp; Female" in body and b"\\&amp;" not in body
