@@ -33,12 +33,14 @@ def server_url(host: str, port: int) -> str:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening-ready socket (port 0: a free one)."""
+    """A listening socket (port 0: a free one). Listening at once, so a client that connects as soon as
+    the URL is printed waits in the backlog while the workers start, rather than being refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise
