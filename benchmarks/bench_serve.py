@@ -1,277 +1,303 @@
-"""Load benchmark for ``kg serve``: many concurrent clients on loopback, latency percentiles, zero errors.
+"""Load benchmark for ``kg serve``: the old server (http.server, commit b54ec0b) against the new
+(Starlette + uvicorn, sandboxed query workers), in the same run, on the same store and machine.
 
-Why: the endpoint's promise is that a team can point notebooks, SPARQL editors and browsers at
-it at once. This run builds a store (the seed pages plus the real records in tests/data),
-starts the real ``kg serve`` process on a free loopback port, and sends a fixed, seeded mix of
-requests from concurrent clients over keep-alive connections: canned queries (with and
-without a trial parameter, SPARQL JSON), trial and investigator pages (HTML), trial
-descriptions (Turtle) and an ad-hoc SELECT (CSV). Every answer is checked: the status, and
-for the canned queries the number of rows the local store gives. Any error fails the run.
+Why: issue 19 rewrote the server on a maintained stack and moved every query into a worker
+process; this measures what that costs or gains where users feel it: a per-trial query (the
+trial-summary canned query bound to one NCT id, SPARQL JSON) from 50 concurrent clients over
+keep-alive connections. The old server runs from ``git archive b54ec0b kg`` in a temporary
+directory (``PYTHONPATH``), so no old code stays in the tree. Every answer is checked (status
+200, one row for the trial asked); any error is counted and reported.
 
 It writes ``benchmarks/results/serve.md``.
 
 Example:
-    python benchmarks/bench_serve.py                       # 1,000 requests from 8 clients
-    python benchmarks/bench_serve.py --requests 5000 --clients 16 --workers 4
+    python benchmarks/bench_serve.py                        # 20 s per server, 50 clients
+    python benchmarks/bench_serve.py --seconds 30 --clients 50 --store kg-store
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import platform
-import queue
 import random
 import re
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make ``kg`` importable from the repository root
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import orjson
-import pyoxigraph
-
-from kg.build import build
-from kg.queries import CannedQuery, list_queries
-from kg.store import open_store
-from kg.store.generations import StoreDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-DEFAULT_DATA = [ROOT / "examples", ROOT / "tests" / "data"]
-TKG = "https://w3id.org/trialkg/ontology#"
-ADHOC = f"PREFIX tkg: <{TKG}> SELECT ?t ?title WHERE {{ ?t a tkg:Trial ; tkg:briefTitle ?title }} ORDER BY ?t LIMIT 50"
+OLD_COMMIT = "b54ec0b"
+SOURCES = ["examples", "tests/data/ctgov-json", "tests/data/ctgov-xml", "tests/data/pubmed"]
+TRIAL_SUMMARY = (ROOT / "queries" / "trial-summary.rq").read_text("utf-8")
 
 
-@dataclass(frozen=True)
-class Request:
-    kind: str
-    method: str
-    path: str
-    accept: str
-    body: bytes | None = None
-    expect_rows: int | None = None  # canned queries: the local store's answer
-    expect_text: str | None = None
+@dataclass
+class Run:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+    error_samples: list[str] = field(default_factory=list)
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    kind: str
-    seconds: float
-    error: str | None
+def build_store(target: Path) -> None:
+    if (target / "active").exists():
+        return
+    subprocess.run([sys.executable, "-m", "kg", "build", *SOURCES, "--store", str(target)], cwd=ROOT, check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-def build_store(data: list[Path], directory: Path) -> tuple[int, int, int]:
-    with StoreDirectory(directory).staging() as store:
-        report = build(data, store, jobs=min(2, os.cpu_count() or 1))
-    with open_store(directory, read_only=True) as store:
-        trials = store.select(f"SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{ ?t a <{TKG}Trial> }}").values()[0][0]
-        return report.records_loaded, len(store), int(trials or 0)
+def old_tree(workdir: Path) -> Path:
+    """The old ``kg`` package, extracted from git into a temporary directory."""
+    archive = workdir / "old.tar"
+    subprocess.run(["git", "archive", "--format=tar", "-o", str(archive), OLD_COMMIT, "kg", "queries", "ontology"],
+                   cwd=ROOT, check=True)
+    target = workdir / "old"
+    target.mkdir()
+    with tarfile.open(archive) as tar:
+        tar.extractall(target, filter="data")
+    return target
 
 
-def interactive_queries(directory: Path, limit: float) -> tuple[list[CannedQuery], dict[str, float]]:
-    """The canned queries the local store answers within ``limit`` seconds (with and without a parameter).
-
-    A load test of the server is about the server: a query that takes longer than the
-    limit on its own (a whole-graph analysis) only measures the query, and is listed instead.
-    """
-    fast, slow = [], {}
-    with open_store(directory, read_only=True) as store:
-        nct = store.select(f"SELECT (MIN(?id) AS ?n) WHERE {{ ?t <{TKG}nctId> ?id }}").values()[0][0]
-        for query in list_queries():
-            seconds = 0.0
-            for bindings in (None, {"nct": nct} if nct and any(p.name == "nct" for p in query.parameters) else None):
-                started = time.perf_counter()
-                store.select(query.bind(bindings))
-                seconds = max(seconds, time.perf_counter() - started)
-            if seconds <= limit:
-                fast.append(query)
-            else:
-                slow[query.name] = seconds
-    return fast, slow
-
-
-def plan(directory: Path, count: int, seed: int, queries: list[CannedQuery]) -> list[Request]:
-    """The seeded request mix, with the answers the local store gives for the canned queries."""
-    rng = random.Random(seed)
-    with open_store(directory, read_only=True) as store:
-        ncts = [v for (v,) in store.select(f"SELECT ?id WHERE {{ ?t a <{TKG}Trial> ; <{TKG}nctId> ?id }} "
-                                           "ORDER BY ?id").values() if v]
-        people = [v for (v,) in store.select(f"SELECT DISTINCT ?p WHERE {{ ?r <{TKG}agent> ?p }} ORDER BY ?p "
-                                             "LIMIT 2000").values() if v]
-        expected: dict[tuple[str, str | None], int] = {}
-
-        def canned() -> Request:
-            query = rng.choice(queries)
-            nct = rng.choice(ncts) if any(p.name == "nct" for p in query.parameters) and rng.random() < 0.5 else None
-            sparql = query.bind({"nct": nct} if nct else None)
-            key = (query.name, nct)
-            if key not in expected:
-                expected[key] = len(store.select(sparql).rows)
-            body = urllib.parse.urlencode({"query": sparql}).encode("utf-8")
-            return Request("canned query (JSON)", "POST", "/sparql", "application/sparql-results+json", body,
-                           expect_rows=expected[key])
-
-        makers = [
-            (40, canned),
-            (20, lambda: (lambda n: Request("trial page (HTML)", "GET", f"/study/{n}", "text/html",
-                                            expect_text=n))(rng.choice(ncts))),
-            (15, lambda: Request("person page (HTML)", "GET",
-                                 "/resource/" + rng.choice(people).split("/resource/", 1)[1], "text/html")),
-            (15, lambda: Request("trial description (Turtle)", "GET", f"/study/{rng.choice(ncts)}", "text/turtle")),
-            (10, lambda: Request("ad-hoc SELECT (CSV)", "GET", "/sparql?" + urllib.parse.urlencode({"query": ADHOC}),
-                                 "text/csv")),
-        ]
-        weights = [w for w, _ in makers]
-        return [rng.choices(makers, weights)[0][1]() for _ in range(count)]
-
-
-def check(request: Request, status: int, body: bytes) -> str | None:
-    if status != 200:
-        return f"HTTP {status}: {body[:200]!r}"
-    if request.expect_rows is not None:
-        rows = len(orjson.loads(body)["results"]["bindings"])
-        if rows != request.expect_rows:
-            return f"{rows} rows, expected {request.expect_rows}"
-    if request.expect_text is not None and request.expect_text.encode() not in body:
-        return f"{request.expect_text} not in the page"
-    return None
-
-
-def client(host: str, port: int, work: queue.Queue[Request | None], out: list[Outcome]) -> None:
-    connection = http.client.HTTPConnection(host, port, timeout=120)
-    while (request := work.get()) is not None:
-        headers = {"Accept": request.accept}
-        if request.body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.perf_counter()
-        try:
-            connection.request(request.method, request.path, body=request.body, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            error = check(request, response.status, body)
-            if response.will_close:
-                connection.close()
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            connection.close()
-        out.append(Outcome(request.kind, time.perf_counter() - started, error))
-    connection.close()
-
-
-def start_server(directory: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
-    with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(directory),
-                                    "--port", "0", "--workers", str(workers), "--no-access-log"],
-                                   stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+def start(name: str, pythonpath: Path, store: Path, extra: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    sink = log.open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", "0",
+                                "--no-access-log", *extra], stdout=sink, stderr=subprocess.STDOUT, cwd=pythonpath,
+                               env={**os.environ, "PYTHONPATH": str(pythonpath)})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        match = re.search(r"http://(127\.0\.0\.1):(\d+)/", log.read_text(errors="replace"))
-        if match:
-            return process, match.group(1), int(match.group(2))
+        found = re.search(r"kg serve: (http://127\.0\.0\.1:\d+)/", log.read_text(errors="replace"))
+        if found:
+            time.sleep(1.0)
+            return process, found.group(1)
         if process.poll() is not None:
             break
         time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"kg serve did not start: {log.read_text(errors='replace')}")
+    raise SystemExit(f"{name} did not start: {log.read_text(errors='replace')[-2000:]}")
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+def trial_ids(base: str) -> list[str]:
+    query = ("PREFIX tkg: <https://w3id.org/trialkg/ontology#> "
+             "SELECT ?n WHERE { ?t a tkg:Trial ; tkg:nctId ?n }")
+    connection = http.client.HTTPConnection(urllib.parse.urlsplit(base).netloc, timeout=60)
+    connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}),
+                       headers={"Accept": "application/sparql-results+json"})
+    document = orjson.loads(connection.getresponse().read())
+    return sorted(b["n"]["value"] for b in document["results"]["bindings"])
 
 
-def summary_rows(outcomes: list[Outcome]) -> list[list[str]]:
-    kinds = sorted({o.kind for o in outcomes})
-    rows = []
-    for kind in [*kinds, "all"]:
-        chosen = [o for o in outcomes if kind in ("all", o.kind)]
-        ms = [o.seconds * 1000 for o in chosen]
-        rows.append([kind, str(len(chosen)), str(sum(1 for o in chosen if o.error)),
-                     *(f"{v:.1f}" for v in (statistics.mean(ms), percentile(ms, 0.5), percentile(ms, 0.9),
-                                            percentile(ms, 0.95), percentile(ms, 0.99), max(ms)))])
-    return rows
+def per_trial_query(nct: str) -> str:
+    """trial-summary for one trial: the canned query with its nct parameter bound (VALUES, as kg query does)."""
+    from kg.queries import get_query
+
+    return get_query("trial-summary").bind({"nct": nct})
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4, help="kg serve --workers (queries evaluated at once)")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--data", type=Path, nargs="*", default=DEFAULT_DATA)
-    parser.add_argument("--max-query-seconds", type=float, default=2.0,
-                        help="leave out canned queries slower than this on the local store alone")
-    parser.add_argument("--out", type=Path, default=RESULTS / "serve.md")
-    args = parser.parse_args()
+def load(name: str, base: str, ncts: list[str], clients: int, seconds: float, seed: int) -> Run:
+    run = Run(name)
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    bodies = {nct: urllib.parse.urlencode({"query": per_trial_query(nct)}) for nct in ncts}
 
-    load = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
-        directory = Path(tmp) / "store"
-        records, quads, trials = build_store(args.data, directory)
-        queries, slow = interactive_queries(directory, args.max_query_seconds)
-        requests = plan(directory, args.requests, args.seed, queries)
-        process, host, port = start_server(directory, args.workers, Path(tmp) / "serve.log")
+    def client(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        netloc = urllib.parse.urlsplit(base).netloc
+        connection = http.client.HTTPConnection(netloc, timeout=120)
+        while time.monotonic() < stop_at:
+            nct = rng.choice(ncts)
+            started = time.monotonic()
+            try:
+                connection.request("POST", "/sparql", body=bodies[nct], headers={
+                    "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
+                response = connection.getresponse()
+                body = response.read()
+                elapsed = time.monotonic() - started
+                ok = response.status == 200 and len(orjson.loads(body)["results"]["bindings"]) == 1
+                problem = None if ok else f"{response.status} {body[:120]!r}"
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                elapsed, problem = time.monotonic() - started, repr(error)
+                connection.close()
+                connection = http.client.HTTPConnection(netloc, timeout=120)
+            with lock:
+                if problem is None:
+                    run.latencies.append(elapsed)
+                else:
+                    run.errors += 1
+                    if len(run.error_samples) < 5:
+                        run.error_samples.append(problem)
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run.seconds = time.monotonic() - started
+    return run
+
+
+THREAD_PROBE = """
+import resource, sys, threading, time
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # so the probe dies, not the machine
+import psutil, pyoxigraph as ox
+store = ox.Store.read_only(sys.argv[1])
+def run():
+    for _ in store.query(sys.argv[2], use_default_graph_as_union=True):
+        break
+thread = threading.Thread(target=run, daemon=True); thread.start(); started = time.monotonic()
+me = psutil.Process()
+while thread.is_alive() and time.monotonic() - started < 15:
+    thread.join(0.5)
+    print(f"{time.monotonic() - started:.1f} {me.memory_info().rss >> 20} {int(thread.is_alive())}", flush=True)
+"""
+
+
+def isolation(store: Path, query: str, deadline: float) -> list[str]:
+    """The same runaway query evaluated in a thread (the old engine) and in a sandboxed worker (the new one)."""
+    import asyncio
+
+    import psutil
+
+    from kg.store.sandbox import QueryFailure, QueryLimits, QueryRunner
+
+    active = store / os.readlink(store / "active")
+    probe = subprocess.run([sys.executable, "-c", THREAD_PROBE, str(active), query], capture_output=True, text=True)
+    samples = [line.split() for line in probe.stdout.splitlines() if line.count(" ") == 2]
+    at_deadline = next((s for s in samples if float(s[0]) >= deadline), samples[-1] if samples else ["?", "?", "?"])
+    last = samples[-1] if samples else ["?", "?", "?"]
+    ended = ("killed by its 3 GiB cap (the whole process)" if probe.returncode
+             else "still running when the probe stopped")
+    peak = 0
+    with QueryRunner(store, QueryLimits(timeout=deadline, memory_mb=1024), workers=1) as runner:
+        runner.warm()
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                with contextlib.suppress(psutil.Error):
+                    peak = max(peak, sum(p.memory_info().rss for p in psutil.Process().children(recursive=True)))
+                time.sleep(0.02)
+
+        watcher = threading.Thread(target=sample, daemon=True)
+        watcher.start()
+        started = time.monotonic()
         try:
-            work: queue.Queue[Request | None] = queue.Queue()
-            for request in requests:
-                work.put(request)
-            for _ in range(args.clients):
-                work.put(None)
-            outcomes: list[Outcome] = []
-            threads = [threading.Thread(target=client, args=(host, port, work, outcomes)) for _ in range(args.clients)]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            wall = time.perf_counter() - started
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+            asyncio.run(runner.run(query, results_media="application/sparql-results+json"))
+            outcome = "finished"
+        except QueryFailure as failure:
+            outcome = f"{failure.reason}: {failure.message}"
+        stopped = time.monotonic() - started
+        done.set()
+        watcher.join()
+    return [f"- In a thread (the old engine), deadline {deadline:g} s: at {at_deadline[0]} s still running "
+            f"(alive={at_deadline[2]}) at {at_deadline[1]} MiB; at {last[0]} s {last[1]} MiB, {ended}.",
+            f"- In a sandboxed worker (RLIMIT_AS 1024 MiB, deadline {deadline:g} s): stopped after {stopped:.2f} s "
+            f"({outcome.strip()}); the worker peaked at {peak >> 20} MiB and was replaced."]
 
-    errors = [o for o in outcomes if o.error]
-    header = ["requests", "n", "errors", "mean ms", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"]
-    table = [header, ["---"] * len(header), *summary_rows(outcomes)]
+
+def report(runs: list[Run], args: argparse.Namespace, ncts: int, load_average: float, probes: list[str]) -> str:
+    import pyoxigraph
+    import starlette
+    import uvicorn
+
     lines = [
-        "# kg serve under load",
+        "# kg serve under load: old server against new",
         "",
-        f"`python benchmarks/bench_serve.py --requests {args.requests} --clients {args.clients} "
-        f"--workers {args.workers} --seed {args.seed}`, {time.strftime('%Y-%m-%d')}.",
+        f"`python benchmarks/bench_serve.py --seconds {args.seconds:g} --clients {args.clients} --seed {args.seed} "
+        f"--new-workers {args.new_workers}`, "
+        f"{time.strftime('%Y-%m-%d')}.",
         "",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}, pyoxigraph {pyoxigraph.__version__}.",
-        f"- Store: {records} records loaded ({trials} trials, {quads} quads) from "
-        + ", ".join(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in args.data) + ".",
-        f"- Server: the real `kg serve` process on 127.0.0.1, {args.workers} query workers, read-only; "
-        f"{args.clients} client threads with keep-alive connections in another process.",
-        f"- Canned queries in the mix: {', '.join(q.name for q in queries)}"
-        + (f"; left out, slower than {args.max_query_seconds:g} s on the local store alone: "
-           + ", ".join(f"{name} ({sec:.1f} s)" for name, sec in sorted(slow.items())) if slow else "") + ".",
-        f"- Load on the machine at the start (1-minute load average): {load:.1f} (other work shares the cores).",
-        f"- Result: {len(outcomes)} requests in {wall:.2f} s ({len(outcomes) / wall:.0f} requests/s), "
-        f"**{len(errors)} errors** (status, and the canned queries' row counts against the local store).",
+        f"- Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; Python "
+        f"{platform.python_version()}, pyoxigraph {pyoxigraph.__version__}, Starlette {starlette.__version__}, "
+        f"uvicorn {uvicorn.__version__}.",
+        f"- Store: examples + tests/data ({ncts} trials), one trialkg store directory served read-only by both.",
+        f"- Old: `kg serve` from commit {OLD_COMMIT} (http.server, a thread per connection, 4 query threads), run "
+        "from `git archive` in a temporary directory. New: this tree (uvicorn, "
+        f"{args.new_workers} sandboxed query worker processes, queue 64).",
+        f"- Request: the trial-summary canned query bound to one random NCT id (VALUES), POSTed as a form, "
+        f"SPARQL JSON; {args.clients} client threads with keep-alive connections, {args.seconds:g} s per server, "
+        "in another process. An answer counts when it is 200 with exactly one row.",
+        f"- Load on the machine when the run started (1-minute load average): {load_average:.1f}.",
         "",
-        *("| " + " | ".join(row) + " |" for row in table),
-        "",
-        "Latency is measured by the client, from sending the request to reading the whole answer.",
+        "| server | requests | errors | requests/s | mean ms | p50 ms | p95 ms | p99 ms | max ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    if errors:
-        lines += ["", "Errors (first 10):", *(f"- {e.kind}: {e.error}" for e in errors[:10])]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n", "utf-8")
-    print("\n".join(lines))
-    return 1 if errors or len(outcomes) != args.requests else 0
+    for run in runs:
+        mean = statistics.fmean(run.latencies) * 1000 if run.latencies else float("nan")
+        lines.append(f"| {run.name} | {len(run.latencies)} | {run.errors} | {len(run.latencies) / run.seconds:.1f} | "
+                     f"{mean:.1f} | {run.percentile(0.5):.1f} | {run.percentile(0.95):.1f} | "
+                     f"{run.percentile(0.99):.1f} | {max(run.latencies, default=0) * 1000:.1f} |")
+    for run in runs:
+        if run.error_samples:
+            lines.append(f"\n{run.name} errors, first ones: " + "; ".join(run.error_samples))
+    lines += ["", "Latency is measured by the client, from sending the request to reading the whole answer.", "",
+              "## Isolation: why a worker process per query", "",
+              "pyoxigraph 0.5's `Store.query` takes no cancellation token, so the engine cannot stop a query; the "
+              "old server's threads kept evaluating after the client got its 503. Issue 19's runaway queries, "
+              "measured by this script on the same store:", "", *probes, "",
+              "So every query runs in a worker process with an address-space cap (RLIMIT_AS), killed at its "
+              "deadline; tests/serve/test_serve_safety.py shows the server answering within 2 s afterwards with its "
+              "process tree under the cap.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--store", type=Path, default=None, help="store directory (default: built in a temp dir)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "serve.md")
+    parser.add_argument("--new-workers", type=int, default=2, help="query worker processes of the new server")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as temporary:
+        workdir = Path(temporary)
+        store = args.store or workdir / "store"
+        build_store(store)
+        old = old_tree(workdir)
+        load_average = os.getloadavg()[0]
+        runs = []
+        ncts: list[str] = []
+        for name, path, extra in (("old (http.server, b54ec0b)", old, ["--workers", "4"]),
+                                  ("new (Starlette + uvicorn, sandboxed)", ROOT,
+                                   ["--workers", str(args.new_workers), "--queue", "64"])):
+            process, base = start(name, path, store, extra, workdir / f"{len(runs)}.log")
+            try:
+                ncts = ncts or trial_ids(base)
+                load(name, base, ncts[:20], clients=5, seconds=2, seed=args.seed)  # warm up
+                runs.append(load(name, base, ncts, args.clients, args.seconds, args.seed))
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            print(f"{name}: {len(runs[-1].latencies) / runs[-1].seconds:.1f} requests/s, "
+                  f"p95 {runs[-1].percentile(0.95):.1f} ms, {runs[-1].errors} errors", file=sys.stderr)
+        probes = [*isolation(store, "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f", 2.0),
+                  *isolation(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }", 2.0)]
+        text = report(runs, args, len(ncts), load_average, probes)
+    args.output.write_text(text, "utf-8")
+    print(text)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

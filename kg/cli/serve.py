@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,67 +83,66 @@ def _writable_store(path: Path) -> Iterator[Store]:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback exposes the store to the network.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0 picks a free one).")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds a query may run.")
-@click.option("--max-rows", type=int, default=100_000, show_default=True, help="Rows (or triples) a result may have.")
-@click.option("--workers", type=int, default=4, show_default=True, help="Queries evaluated at once.")
+@click.option("--timeout", type=float, default=30.0, show_default=True,
+              help="Seconds a query may run; it is then stopped (its worker process killed).")
+@click.option("--memory-limit", "memory_mb", type=int, default=2048, show_default=True,
+              help="MiB of address space per query worker; a query needing more is stopped.")
+@click.option("--max-result-mb", type=int, default=64, show_default=True, help="MiB a serialised result may have.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Queries evaluated at once (one process each).")
+@click.option("--queue", "queue_size", type=int, default=16, show_default=True,
+              help="Queries that may wait for a worker; more are answered 503 with Retry-After.")
 @click.option("--update-token-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help=f"Allow SPARQL Update with this bearer token (or set ${TOKEN_ENV}); read-only without.")
 @click.option("--allow-service", is_flag=True, help="Allow SERVICE (federated queries) and LOAD: the server "
               "then fetches URLs on a client's behalf.")
-@click.option("--cors", is_flag=True, help="Send Access-Control-Allow-Origin: * (browser SPARQL editors).")
+@click.option("--cors", is_flag=True, help="Send Access-Control-Allow-Origin: * (browser SPARQL editors elsewhere).")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="One line per request on stderr.")
-def serve_command(store_path: Path | None, host: str, port: int, timeout: float, max_rows: int, workers: int,
-                  update_token_file: Path | None, allow_service: bool, cors: bool, access_log: bool) -> None:
-    """Serve the store: a SPARQL 1.1 endpoint and linked-data pages.
+def serve_command(store_path: Path | None, host: str, port: int, timeout: float, memory_mb: int, max_result_mb: int,
+                  workers: int, queue_size: int, update_token_file: Path | None, allow_service: bool, cors: bool,
+                  access_log: bool) -> None:
+    """Serve the store: a SPARQL 1.1 endpoint, linked-data pages and a YASGUI query page.
 
     \b
-    /sparql                 SPARQL 1.1 Protocol (GET, POST); JSON, XML, CSV, TSV by Accept
+    /sparql                 SPARQL 1.1 Protocol (GET, POST): any form, every standard syntax,
+                            by Accept or format=/output=/results=; service description
     /study/NCT01374854      https://clinicaltrials.gov/study/NCT01374854
     /resource/KIND/KEY      https://w3id.org/trialkg/resource/KIND/KEY
     /graph/ctgov/NCT...     a record's named graph     /describe?iri=IRI   any other IRI
     Each as Turtle, JSON-LD, N-Triples or RDF/XML by Accept, or a page in a browser.
 
+    Every query runs in a worker process, stopped at --timeout and capped at --memory-limit.
     Read-only (and following `kg build`/`kg sync` into the same store) unless an update
-    token is set; updates then need `Authorization: Bearer TOKEN`.
+    token is set; updates then need `Authorization: Bearer TOKEN`, and each is applied as a
+    new store generation before it is acknowledged, so a later `kg build` keeps it.
 
     \b
     Example:
         kg serve --store kg-store --port 8000
         curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' localhost:8000/sparql
     """
-    from kg.serve import Limits, ServeConfig, make_server
-    from kg.serve.server import is_loopback
+    from kg.serve import QueryLimits, ServeConfig, serve_forever
+    from kg.serve.app import is_loopback
 
     token = _read_token(update_token_file)
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise KGError(f"the update token must have at least {MIN_TOKEN_LENGTH} characters")
     path = existing_store_dir(store_path)
-    store = open_store(path, read_only=token is None)
-    assert isinstance(store, OxigraphStore)
-    directory = StoreDirectory(path) if token is None and (path / ACTIVE).exists() else None
-    limits = Limits(timeout=timeout, max_rows=max_rows, workers=max(1, workers), allow_service=allow_service)
-    config = ServeConfig(host=host, port=port, limits=limits, update_token=token, access_log=access_log, cors=cors)
-    try:
-        server = make_server(store, config, directory=directory)
-    except OSError as error:
-        raise KGError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    limits = QueryLimits(timeout=timeout, memory_mb=memory_mb, max_result_bytes=max_result_mb << 20,
+                         allow_service=allow_service)
+    config = ServeConfig(store=path, host=host, port=port, limits=limits, workers=max(1, workers),
+                         queue=max(0, queue_size), update_token=token, cors=cors, access_log=access_log)
     if not is_loopback(host):
         click.echo(f"kg serve: warning: listening on {host}, reachable from the network", err=True)
     mode = "updates allowed with the token" if token else "read-only"
-    click.echo(f"kg serve: {server.url}/ (SPARQL endpoint {server.url}/sparql, {mode}) store {path}", err=True)
-    sys.stderr.flush()
 
-    def stop(*_: object) -> None:
-        raise KeyboardInterrupt
+    def ready(url: str) -> None:
+        click.echo(f"kg serve: {url}/ (SPARQL endpoint {url}/sparql, {mode}) store {path}", err=True)
+        sys.stderr.flush()
 
-    signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        store.close()
+        serve_forever(config, on_ready=ready)
+    except OSError as error:
+        raise KGError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @click.command("push")

@@ -1,25 +1,26 @@
 """``kg serve``: a SPARQL 1.1 endpoint and linked-data pages over a trialkg store.
 
-Why: the graph is most useful where others can reach it: SPARQL clients (SPARQLWrapper,
-YASGUI, other stores' SERVICE clauses), linked-data tools that dereference IRIs, and people
-with a browser. One small server gives all three over the embedded Oxigraph store, read-only
-and on loopback unless told otherwise, with query timeouts and result-size limits.
+Why: the graph is most useful where others can reach it: SPARQL clients (SPARQLWrapper with
+its defaults, YASGUI, other stores' SERVICE clauses), linked-data tools that dereference IRIs,
+and researchers with a browser. A Starlette application served by uvicorn; every query runs
+in a sandboxed worker process (:mod:`kg.store.sandbox`) that is killed at its deadline and
+cannot grow past its memory cap, so no request can take the server down.
 
-Modules: :mod:`~kg.serve.server` (HTTP, routes), :mod:`~kg.serve.engine` (query limits),
-:mod:`~kg.serve.formats` (content negotiation, result formats), :mod:`~kg.serve.paths` (IRI to
-local path mapping), :mod:`~kg.serve.pages` and :mod:`~kg.serve.site` (HTML),
-:mod:`~kg.serve.html` (escaping), :mod:`~kg.serve.safety` (SERVICE/LOAD refusal, tokens).
+Modules: :mod:`~kg.serve.app` (routes, protocol, limits), :mod:`~kg.serve.negotiation`
+(which syntax to answer in), :mod:`~kg.serve.pages` and :mod:`~kg.serve.views` (the pages and
+their SPARQL), :mod:`~kg.serve.render` (Jinja2 templates, service description),
+:mod:`~kg.serve.paths` (IRI to local path), :mod:`~kg.serve.safety` (update tokens),
+:mod:`~kg.serve.runner` (running it: ``kg serve``, tests).
 
 Example:
-    >>> from kg import build, open_store
-    >>> store = open_store(None); _ = build(["examples"], store)
-    >>> with running_server(store, ServeConfig(port=0)) as url:  # doctest: +SKIP
+    >>> with running_server(ServeConfig(store="kg-store", port=0)) as url:  # doctest: +SKIP
     ...     print(url + "/study/NCT01374854")
 """
 
 from __future__ import annotations
 
-from kg.serve.engine import Limits
-from kg.serve.server import ServeConfig, make_server, running_server
+from kg.serve.app import ServeConfig, create_app
+from kg.serve.runner import running_server, serve_forever
+from kg.store.sandbox import QueryLimits
 
-__all__ = ["Limits", "ServeConfig", "make_server", "running_server"]
+__all__ = ["QueryLimits", "ServeConfig", "create_app", "running_server", "serve_forever"]

@@ -1,204 +1,185 @@
-"""Readable pages for resources: a trial with its people, arms, sites, criteria and publications; a
-person with their trials; anything else as its statements and the statements that point at it.
+"""The linked-data routes: a page for a browser, RDF for a program, from the same IRI.
 
-Why: a linked-data IRI should answer a person in a browser as well as a program. Every page is
-built from plain SPARQL over the store (through the engine's limits), so what the page shows
-is exactly what a query would return; every linked entity is a link to its own page.
+Why: a trialkg IRI should answer a researcher and a crawler alike. ``Accept: text/html`` gets
+the page of the resource's kind (trial, person, organisation, site, anything else); any RDF
+media type gets the resource's description (its statements, and up to ``INBOUND_LIMIT`` that
+point at it), or a record's whole named graph, serialised by pyoxigraph. Every query goes
+through the sandboxed runner; the IRI is bound as ``?this`` by the engine's substitutions.
 
 Example:
-    >>> from kg import build, open_store
-    >>> from kg.serve.engine import Boolean, Engine
-    >>> store = open_store(None); _ = build(["examples"], store)
-    >>> b"Jianming Tan" in resource_page(Engine(store), "https://clinicaltrials.gov/study/NCT01374854")
+    >>> DESCRIBE_QUERY.count("?this") > 2
     True
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from typing import Any
 
-from kg.rdf.namespaces import GRAPH, ONTOLOGY, RDF, RDFS
-from kg.rdf.terms import iri
-from kg.serve.engine import Boolean, Engine
-from kg.serve.html import esc, link, page, resource_link, section, table, term_html, text
-from kg.serve.paths import compact, is_web_link, local_path
-from kg.store.results import Term
+from starlette.requests import Request
+from starlette.responses import Response
 
-PREFIXES = f"PREFIX tkg: <{ONTOLOGY}>\nPREFIX rdfs: <{RDFS}>\n"
-LIST_LIMIT = 1000
-TRIAL = ONTOLOGY + "Trial"
-PERSON = ONTOLOGY + "Person"
-ALTERNATES = (("text/turtle", "ttl"), ("application/ld+json", "jsonld"), ("application/n-triples", "nt"))
+from kg.queries import list_queries
+from kg.rdf.namespaces import GRAPH, ONTOLOGY
+from kg.resources import ontology_path
+from kg.serve import negotiation, render, views
+from kg.serve.paths import iri_for_path
+from kg.serve.service import Problem, Service
+from kg.store.results import ResultTable, Term
 
-Rows = list[dict[str, Term | None]]
-
-
-def _rows(engine: Engine, sparql: str) -> Rows:
-    result = engine.select(PREFIXES + sparql)
-    return [dict(zip(result.variables, row, strict=False)) for row in result.rows]
-
-
-def _v(row: dict[str, Term | None], key: str) -> str | None:
-    term = row.get(key)
-    return term.value if term is not None else None
+INBOUND_LIMIT = 1000
+TRIALS_PER_PAGE = 100
+DESCRIBE_QUERY = (f"CONSTRUCT {{ ?this ?p ?o . ?s ?q ?this }} WHERE {{ {{ ?this ?p ?o }} UNION "
+                  f"{{ SELECT ?s ?q ?this WHERE {{ ?s ?q ?this }} LIMIT {INBOUND_LIMIT} }} }}")
+GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?this { ?s ?p ?o } }"
+ALTERNATES = (("Turtle", "ttl"), ("JSON-LD", "jsonld"), ("N-Triples", "nt"), ("RDF/XML", "rdfxml"))
 
 
-def _link(row: dict[str, Term | None], key: str, label_key: str | None = None) -> str:
-    return term_html(row.get(key), _v(row, label_key) if label_key else None)
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
 
 
-def _local_name(iri_value: str | None) -> str:
-    return (iri_value or "").rsplit("#", 1)[-1]
+def _params(request: Request) -> dict[str, list[str]]:
+    params: dict[str, list[str]] = defaultdict(list)
+    for key, item in request.query_params.multi_items():
+        params[key].append(item)
+    return params
 
 
-def outbound(engine: Engine, node: str) -> Rows:
-    return _rows(engine, f"""SELECT ?p ?o (MIN(?l) AS ?label) WHERE {{
-      {node} ?p ?o . OPTIONAL {{ ?o rdfs:label ?l }} }}
-      GROUP BY ?p ?o ORDER BY ?p ?o LIMIT {LIST_LIMIT}""")
+async def mounted(request: Request) -> Response:
+    target = iri_for_path(request.url.path)
+    if target is None:
+        raise Problem(404, f"nothing at {request.url.path}")
+    return await _resource(request, target)
 
 
-def inbound(engine: Engine, node: str) -> Rows:
-    return _rows(engine, f"""SELECT ?s ?p (MIN(?l) AS ?label) WHERE {{
-      ?s ?p {node} . OPTIONAL {{ ?s rdfs:label ?l }} }}
-      GROUP BY ?s ?p ORDER BY ?p ?s LIMIT {LIST_LIMIT}""")
+async def describe(request: Request) -> Response:
+    target = request.query_params.get("iri")
+    if not target:
+        raise Problem(400, "give the IRI to describe: /describe?iri=...")
+    if not target.isprintable() or any(c in target for c in '<>"{}|^`\\ '):
+        raise Problem(400, "not an IRI")
+    return await _resource(request, target)
 
 
-def _statements(rows: Rows, *, literals_only: bool = False) -> str:
-    cells = [[resource_link(_v(r, "p") or ""), _link(r, "o", "label")] for r in rows
-             if not literals_only or (r["o"] is not None and r["o"].kind == "literal")]
-    return table(["property", "value"], cells) if cells else ""
+async def _resource(request: Request, target: str) -> Response:
+    service = _service(request)
+    params = _params(request)
+    choice = negotiation.choose(request.headers.get("accept"), params)
+    this = {"this": Term("uri", target)}
+    if choice.html:
+        view = await _view(service, target)
+        if view is None:
+            raise Problem(404, f"the store says nothing about {target}")
+        return render.page(request, f"{view.kind}.html", view=view, alternates=ALTERNATES,
+                           related=views.RELATED)
+    if choice.graph is None:
+        raise Problem(406, "no acceptable format; offered: text/html, " + ", ".join(negotiation.GRAPH_TYPES))
+    query = DESCRIBE_QUERY
+    if target.startswith(GRAPH):
+        ask = await service.call(service.runner.run, "ASK { GRAPH ?this { ?s ?p ?o } }",
+                                 results_media=negotiation.RESULTS_JSON, substitutions=this)
+        if b"true" in ask.body:
+            query = GRAPH_QUERY
+    answer = await service.call(service.runner.run, query, graph_media=choice.graph, substitutions=this)
+    empty = await service.call(service.runner.run, "ASK { { ?this ?p ?o } UNION { ?s ?p ?this } UNION "
+                               "{ GRAPH ?this { ?a ?b ?c } } }", results_media=negotiation.RESULTS_JSON,
+                               substitutions=this)
+    if b"false" in empty.body:
+        raise Problem(404, f"the store says nothing about {target}")
+    return Response(answer.body, media_type=negotiation.content_type(answer.media_type), headers={"Vary": "Accept"})
 
 
-def _referenced_by(rows: Rows) -> str:
-    cells = [[_link(r, "s", "label"), resource_link(_v(r, "p") or "")] for r in rows]
-    return table(["subject", "property"], cells) if cells else ""
+async def _tables(service: Service, queries: list[tuple[str, dict[str, Term] | None]]) -> list[ResultTable]:
+    answers = await service.call(service.runner.select_many, queries)
+    return [views.table_from_json(answer.body) for answer in answers]
 
 
-def _trial_sections(engine: Engine, node: str) -> list[str]:
-    parts = []
-    sponsors = _rows(engine, f"""SELECT ?rel ?org (MIN(?n) AS ?name) WHERE {{
-      VALUES ?rel {{ tkg:leadSponsor tkg:collaborator }} {node} ?rel ?org . OPTIONAL {{ ?org tkg:name ?n }} }}
-      GROUP BY ?rel ?org ORDER BY DESC(?rel) ?name""")
-    parts.append(section("Sponsors", table(["organisation", "as"], [
-        [_link(r, "org", "name"), esc(_local_name(_v(r, "rel")))] for r in sponsors]) if sponsors else ""))
-    people = _rows(engine, f"""SELECT ?role ?roleType ?person (MIN(?n) AS ?name) (MIN(?m) AS ?mentioned)
-      ?org (MIN(?on) AS ?orgName) WHERE {{
-      {node} tkg:hasRole ?role . ?role tkg:roleType ?roleType .
-      OPTIONAL {{ ?role tkg:mentionedName ?m }}
-      OPTIONAL {{ ?role tkg:agent ?person . OPTIONAL {{ ?person tkg:name ?n }} }}
-      OPTIONAL {{ ?role tkg:affiliation ?org . OPTIONAL {{ ?org tkg:name ?on }} }} }}
-      GROUP BY ?role ?roleType ?person ?org ORDER BY ?roleType ?name ?role""")
-    parts.append(section("People", table(["person", "role", "affiliation"], [
-        [_link(r, "person", "name") if r["person"] else text(_v(r, "mentioned")),
-         resource_link(_v(r, "roleType") or "", _local_name(_v(r, "roleType"))), _link(r, "org", "orgName")]
-        for r in people]) if people else ""))
-    conditions = _rows(engine, f"""SELECT ?c (MIN(?l) AS ?label) WHERE {{
-      {node} tkg:condition ?c . OPTIONAL {{ ?c rdfs:label ?l }} }} GROUP BY ?c ORDER BY ?label""")
-    parts.append(section("Conditions", ", ".join(_link(r, "c", "label") for r in conditions)))
-    parts.append(_arms(engine, node))
-    sites = _rows(engine, f"""SELECT ?site (MIN(?f) AS ?facility) (MIN(?ci) AS ?city) (MIN(?co) AS ?country)
-      WHERE {{ {node} tkg:hasSite ?site . OPTIONAL {{ ?site tkg:facilityName ?f }}
-      OPTIONAL {{ ?site tkg:city ?ci }} OPTIONAL {{ ?site tkg:country ?co }} }}
-      GROUP BY ?site ORDER BY ?country ?city ?facility LIMIT {LIST_LIMIT}""")
-    parts.append(section("Sites", table(["site", "city", "country"], [
-        [_link(r, "site", "facility"), text(_v(r, "city")), text(_v(r, "country"))] for r in sites])
-        if sites else ""))
-    parts.append(_criteria(engine, node))
-    publications = _rows(engine, f"""SELECT ?pub ?link (MIN(?pm) AS ?pmid) (MIN(?ct) AS ?citation) WHERE {{
-      VALUES (?rel ?link) {{ (tkg:backgroundReference "background") (tkg:resultReference "result")
-        (tkg:derivedReference "derived") (tkg:hasReference "reference") }}
-      {node} ?rel ?pub . OPTIONAL {{ ?pub tkg:pmid ?pm }} OPTIONAL {{ ?pub tkg:citation ?ct }} }}
-      GROUP BY ?pub ?link ORDER BY ?pmid ?pub""")
-    parts.append(section("Publications", table(["publication", "link", "citation"], [
-        [_link(r, "pub", "pmid") + (" " + link(_v(r, "pub") or "", "↗", css="muted")
-                                    if is_web_link(_v(r, "pub") or "") else ""),
-         text(_v(r, "link")), text(_v(r, "citation"))] for r in publications]) if publications else ""))
-    return parts
-
-
-def _arms(engine: Engine, node: str) -> str:
-    arms = _rows(engine, f"""SELECT ?arm (MIN(?l) AS ?label) (MIN(?t) AS ?type) WHERE {{
-      {node} tkg:hasArm ?arm . OPTIONAL {{ ?arm rdfs:label ?l }} OPTIONAL {{ ?arm tkg:armType ?t }} }}
-      GROUP BY ?arm ORDER BY ?label""")
-    given = _rows(engine, f"""SELECT ?arm ?i (MIN(?l) AS ?label) WHERE {{
-      {node} tkg:hasArm ?arm . ?arm tkg:armIntervention ?i . OPTIONAL {{ ?i rdfs:label ?l }} }}
-      GROUP BY ?arm ?i ORDER BY ?label""")
-    by_arm: dict[str | None, list[str]] = defaultdict(list)
-    for row in given:
-        by_arm[_v(row, "arm")].append(_link(row, "i", "label"))
-    rows = [[_link(r, "arm", "label"), text(_v(r, "type")), ", ".join(by_arm[_v(r, "arm")])] for r in arms]
-    return section("Arms", table(["arm", "type", "interventions"], rows) if rows else "")
-
-
-def _criteria(engine: Engine, node: str) -> str:
-    criteria = _rows(engine, f"""SELECT ?c ?kind (MIN(?t) AS ?text) (MIN(?pos) AS ?position) WHERE {{
-      {node} tkg:hasCriterion ?c . OPTIONAL {{ ?c tkg:criterionText ?t }} OPTIONAL {{ ?c tkg:position ?pos }}
-      OPTIONAL {{ ?c a ?kind FILTER (?kind IN (tkg:InclusionCriterion, tkg:ExclusionCriterion)) }} }}
-      GROUP BY ?c ?kind ORDER BY DESC(?kind) ?position LIMIT {LIST_LIMIT}""")
-    groups: dict[str, list[str]] = defaultdict(list)
-    for row in criteria:
-        kind = {"InclusionCriterion": "Inclusion", "ExclusionCriterion": "Exclusion"}.get(
-            _local_name(_v(row, "kind")), "Other")
-        groups[kind].append(f"<li>{link(local_path(_v(row, 'c') or ''), _v(row, 'text'))}</li>")
-    body = "".join(f"<h3>{esc(kind)} criteria</h3><ol>{''.join(items)}</ol>"
-                   for kind, items in sorted(groups.items(), key=lambda kv: ("Inclusion", "Exclusion",
-                                                                            "Other").index(kv[0])))
-    return section("Eligibility criteria", body)
-
-
-def _person_sections(engine: Engine, node: str) -> list[str]:
-    trials = _rows(engine, f"""SELECT ?trial (MIN(?id) AS ?nct) (MIN(?t) AS ?title) ?roleType
-      (MIN(?an) AS ?affiliation) WHERE {{
-      ?trial tkg:hasRole ?role . ?role tkg:agent {node} ; tkg:roleType ?roleType .
-      OPTIONAL {{ ?trial tkg:nctId ?id }} OPTIONAL {{ ?trial tkg:briefTitle ?t }}
-      OPTIONAL {{ ?role tkg:affiliation/tkg:name ?an }} }}
-      GROUP BY ?trial ?roleType ORDER BY ?nct ?roleType LIMIT {LIST_LIMIT}""")
-    rows = [[_link(r, "trial", "nct"), text(_v(r, "title")),
-             resource_link(_v(r, "roleType") or "", _local_name(_v(r, "roleType"))), text(_v(r, "affiliation"))]
-            for r in trials]
-    return [section("Trials", table(["trial", "title", "role", "affiliation"], rows) if rows else "")]
-
-
-def _graph_section(engine: Engine, node: str, graph: str) -> str:
-    count = _rows(engine, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}")
-    n = _v(count[0], "n") if count else "0"
-    downloads = " · ".join(link(f"{local_path(graph)}?format={fmt}", media) for media, fmt in ALTERNATES)
-    return section("Named graph", f"<p>This named graph holds {esc(n or '0')} statements: {downloads}</p>")
-
-
-def _is_named_graph(engine: Engine, node: str) -> bool:
-    result = engine.query(f"ASK {{ GRAPH {node} {{ ?s ?p ?o }} }}")
-    return isinstance(result, Boolean) and result.value
-
-
-def resource_page(engine: Engine, resource: str) -> bytes | None:
-    """The HTML page of a resource, or None when the store says nothing about it."""
-    node = iri(resource)
-    out_rows = outbound(engine, node)
-    in_rows = inbound(engine, node)
-    is_graph = resource.startswith(GRAPH) and _is_named_graph(engine, node)
-    if not out_rows and not in_rows and not is_graph:
+async def _view(service: Service, target: str) -> views.View | None:
+    this = {"this": Term("uri", target)}
+    first = await _tables(service, [
+        (views.PREFIXES + views.GENERIC_QUERIES["types"], this),
+        (views.PREFIXES + "SELECT ?this (COUNT(*) AS ?n) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this", this),
+        ("SELECT ?this WHERE { { ?this ?p ?o } UNION { ?s ?p ?this } } LIMIT 1", this)])
+    types = [row[1].value for row in first[0].rows if row[1] is not None]
+    graph_size = int(first[1].rows[0][1].value) if first[1].rows and first[1].rows[0][1] else 0
+    if not first[2].rows and not graph_size:
         return None
-    types = {_v(r, "o") for r in out_rows if _v(r, "p") == RDF + "type"}
-    labels = [_v(r, "o") for r in out_rows if _v(r, "p") in (RDFS + "label", ONTOLOGY + "name")]
-    title = next((lab for lab in labels if lab), None) or compact(resource)
-    here = local_path(resource)
-    joiner = "&" if "?" in here else "?"
-    alternates = [(media, f"{here}{joiner}format={fmt}") for media, fmt in ALTERNATES]
-    type_links = ", ".join(resource_link(t or "") for t in sorted(t for t in types if t))
-    formats = " · ".join(link(target, media) for media, target in alternates)
-    parts = [f"<h1>{text(title)}</h1>",
-             f'<p class="muted">{link(resource, resource) if is_web_link(resource) else text(resource)}'
-             f"{' · ' + type_links if type_links else ''}</p>",
-             f'<p class="muted">as {formats}</p>']
-    if TRIAL in types:
-        parts += _trial_sections(engine, node)
-        parts.append(section("Details", _statements(out_rows, literals_only=True)))
-    else:
-        if PERSON in types:
-            parts += _person_sections(engine, node)
-        if is_graph:
-            parts.append(_graph_section(engine, node, resource))
-        parts.append(section("Statements", _statements(out_rows)))
-    parts.append(section("Referenced by", _referenced_by(in_rows)))
-    return page(title, "".join(parts), alternates=alternates)
+    kind = views.kind_of(types)
+    chosen = views.queries_for(kind)
+    tables = await _tables(service, [(views.PREFIXES + q, this) for q in chosen.values()])
+    sections = {name: views.rows(table) for name, table in zip(chosen, tables, strict=True)}
+    view = views.View(iri=target, kind=kind, title=views.title_for(sections, target), types=types, sections=sections)
+    view.extra["graph_size"] = graph_size
+    if kind == "trial":
+        _trial_extras(view)
+    return view
+
+
+def _trial_extras(view: views.View) -> None:
+    """Criteria grouped by kind; outcomes by primary/secondary."""
+    groups: dict[str, list[dict[str, Term | None]]] = {"Inclusion": [], "Exclusion": [], "Other": []}
+    for row in view.sections.get("criteria", []):
+        kind = row.get("kind")
+        name = kind.value.rsplit("#", 1)[-1] if kind is not None else ""
+        groups[{"InclusionCriterion": "Inclusion", "ExclusionCriterion": "Exclusion"}.get(name, "Other")].append(row)
+    view.extra["criteria"] = [(k, v) for k, v in groups.items() if v]
+    outcomes: dict[str, list[dict[str, Term | None]]] = defaultdict(list)
+    for row in view.sections.get("outcomes", []):
+        kind = row.get("kind")
+        outcomes[(kind.value if kind is not None else "other").capitalize()].append(row)
+    view.extra["outcomes"] = sorted(outcomes.items(), key=lambda kv: ("Primary", "Secondary").index(kv[0])
+                                    if kv[0] in ("Primary", "Secondary") else 9)
+    pi_types = {ONTOLOGY + "PrincipalInvestigator", ONTOLOGY + "ResponsiblePartyInvestigator"}
+    view.extra["pis"] = [r for r in view.sections.get("people", []) if (t := r.get("roleType")) and t.value in pi_types]
+
+
+async def home(request: Request) -> Response:
+    service = _service(request)
+    try:
+        offset = max(0, int(request.query_params.get("offset", "0")))
+    except ValueError:
+        raise Problem(400, "offset must be a number") from None
+    prefix = views.PREFIXES
+    total, trials = await _tables(service, [
+        (prefix + "SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE { ?t a tkg:Trial }", None),
+        (prefix + f"""SELECT ?t (MIN(?id) AS ?nct) (MIN(?bt) AS ?title) (MIN(?st) AS ?status) WHERE {{
+          ?t a tkg:Trial ; tkg:nctId ?id . OPTIONAL {{ ?t tkg:briefTitle ?bt }}
+          OPTIONAL {{ ?t tkg:overallStatus ?st }} }}
+          GROUP BY ?t ORDER BY ?nct LIMIT {TRIALS_PER_PAGE} OFFSET {offset}""", None)])
+    count = int(total.rows[0][0].value) if total.rows and total.rows[0][0] else 0
+    return render.page(request, "home.html", total=count, offset=offset, per_page=TRIALS_PER_PAGE,
+                       trials=views.rows(trials), queries=list_queries())
+
+
+async def ontology(request: Request) -> Response:
+    params = _params(request)
+    accept = request.headers.get("accept")
+    if negotiation.wants_html(accept, params):
+        return render.page(request, "ontology.html", terms=ontology_terms(), namespace=ONTOLOGY)
+    choice = negotiation.choose(accept, params)
+    if choice.graph != negotiation.TURTLE and not any(v in ("ttl", "turtle") for v in params.get("format", [])):
+        raise Problem(406, "the ontology is served as text/turtle or text/html")
+    return Response(ontology_path().read_bytes(), media_type="text/turtle; charset=utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def ontology_terms() -> list[dict[str, Any]]:
+    """The ontology's terms (IRI, kind, label, comment), read with rdflib from the packaged Turtle file."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import OWL, RDF, RDFS
+
+    graph = Graph()
+    graph.parse(ontology_path(), format="turtle")
+    kinds: dict[object, str] = {OWL.Class: "class", OWL.ObjectProperty: "property", OWL.DatatypeProperty: "property",
+             RDF.Property: "property", OWL.NamedIndividual: "individual"}
+    terms = []
+    for subject in sorted({s for s in graph.subjects() if isinstance(s, URIRef)}):
+        kind = next((kinds[t] for t in graph.objects(subject, RDF.type) if t in kinds), "term")
+        name = str(subject)
+        terms.append({"iri": name, "anchor": name[len(ONTOLOGY):] if name.startswith(ONTOLOGY) else "",
+                      "kind": kind, "label": str(graph.value(subject, RDFS.label) or ""),
+                      "comment": str(graph.value(subject, RDFS.comment) or "")})
+    return terms
