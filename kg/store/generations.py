@@ -53,6 +53,7 @@ _GENERATION = re.compile(r"^gen-(\d{6})$")
 _TEMPORARY_LINK = re.compile(rf"^\.{ACTIVE}\.\d+$")
 _KEEP = 2  # the active generation and the one before it
 _OPEN_ATTEMPTS = 5
+_staging: set[str] = set()  # store roots this process is staging (the writer lock is reentrant; staging is not)
 
 
 class HeldStore(OxigraphStore):
@@ -179,33 +180,44 @@ class StoreDirectory:
         removing the generations no longer needed.
         """
         self._make_root()
+        key = os.path.realpath(self.root)
+        if key in _staging:
+            raise StoreError("this process is already building this store (a staging inside a staging)",
+                             source=str(self.root))
         with self.lock():
-            active = self._checked_active()
-            self._remove_abandoned(active)
-            generations = self._generations()
-            number = (generations[-1][0] + 1) if generations else 1
-            target = self.root / f"gen-{number:06d}"
+            _staging.add(key)
             try:
-                if active is not None:
-                    ox.Store.read_only(str(active)).backup(str(target))
-                store = _StagingStore(target)
-            except OSError as error:
-                shutil.rmtree(target, ignore_errors=True)
-                raise _store_error(error, self.root) from None
-            fault("staged")
-            try:
-                yield store
-                fault("loaded")
-                store.flush()
-            except BaseException:
-                store.close()
-                shutil.rmtree(target, ignore_errors=True)
-                raise
+                yield from self._stage()
+            finally:
+                _staging.discard(key)
+
+    def _stage(self) -> Iterator[OxigraphStore]:
+        active = self._checked_active()
+        self._remove_abandoned(active)
+        generations = self._generations()
+        number = (generations[-1][0] + 1) if generations else 1
+        target = self.root / f"gen-{number:06d}"
+        try:
+            if active is not None:
+                ox.Store.read_only(str(active)).backup(str(target))
+            store = _StagingStore(target)
+        except OSError as error:
+            shutil.rmtree(target, ignore_errors=True)
+            raise _store_error(error, self.root) from None
+        fault("staged")
+        try:
+            yield store
+            fault("loaded")
+            store.flush()
+        except BaseException:
             store.close()
-            fault("flushed")
-            self._switch(target)
-            fault("switched")
-            self._prune()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        store.close()
+        fault("flushed")
+        self._switch(target)
+        fault("switched")
+        self._prune()
 
     def _switch(self, target: Path) -> None:
         temporary = self.root / f".{ACTIVE}.{os.getpid()}"

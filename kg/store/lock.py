@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -38,7 +39,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from kg.errors import StoreError
 
@@ -69,10 +70,8 @@ def _after_fork_in_child() -> None:
     """A forked worker must not keep its parent's locks alive: drop its copies of the descriptors."""
     for held in _held.values():
         if held.descriptor is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(held.descriptor)
-            except OSError:
-                pass
     _held.clear()
     for hold in list(GenerationHold._open):
         hold._forget()
@@ -230,7 +229,7 @@ class GenerationHold:
     makes :meth:`acquire` return False, and the reader looks again.
     """
 
-    _open: set[GenerationHold] = set()
+    _open: ClassVar[set[GenerationHold]] = set()
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -257,10 +256,8 @@ class GenerationHold:
 
     def _forget(self) -> None:
         if self._descriptor is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(self._descriptor)
-            except OSError:
-                pass
         self._descriptor = None
         GenerationHold._open.discard(self)
 
