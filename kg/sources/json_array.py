@@ -190,7 +190,7 @@ class _Scanner:
     # --- the scan ------------------------------------------------------------------------
 
     def run(self, key: str | None) -> Iterator[ArrayElement | RecordError]:
-        self.string_start = 0
+        self.key = key
         try:
             self._open(key)
             yield from self._between(expect_comma=False)
@@ -211,7 +211,10 @@ class _Scanner:
             at = match.start()
             byte = self.buf[at]
             if byte == _RBRACKET:
-                return
+                if not (yield from self._after_close(at + 1)):
+                    return
+                expect_comma = False
+                continue
             if byte == _COMMA and expect_comma:
                 self.pos, expect_comma = at + 1, False
                 continue
@@ -228,6 +231,27 @@ class _Scanner:
             if resumed is None:
                 return
             expect_comma = resumed
+
+    def _after_close(self, at: int) -> Generator[RecordError, None, bool]:
+        """After the closing bracket: the end, or damage that closed the array early (True: read on).
+
+        A plain array may be followed by whitespace only; a page by its other keys, but not by
+        another element (an anchor). Either way the rest is scanned, not kept.
+        """
+        self.pos = at
+        while True:
+            if self.key is None:
+                match = _NON_SPACE.search(self.buf, self.pos)
+            else:
+                match = self.anchor.search(self.buf, self.pos) if self.anchor is not None else None
+            if match is not None:
+                break
+            self.pos = max(self.pos, len(self.buf) - _LOOKAHEAD)
+            if not self._more(False):
+                return False
+        yield self._error(f"the array closes early: more follows its closing bracket at byte {at - 1}",
+                          index=self.index + 1)
+        return (yield from self._resync(match.start()))
 
     def _element(self) -> _Steps:
         """Scan one element from ``self.start``; returns whether a comma is expected next, None to stop."""

@@ -64,9 +64,13 @@ def test_untouched_studies_survive_any_damage(data: st.DataObject) -> None:
     errors = [item for item in items if isinstance(item, RecordError)]
     for error in errors:
         assert error.record and "\n" not in error.message and len(error.message) < 400, error
+    touched = 0
     for study, (start, end) in zip(_STUDIES, spans, strict=True):
         untouched = end + 2 <= region[0] or start - 2 >= region[1]
+        touched += not untouched
         if untouched and not (kind == "truncate" and end > at):
             assert study in values, (kind, at, region, [str(e) for e in errors])
-    if damaged != document and len(values) < len(_STUDIES):
+    # Damage across two studies can merge them into one valid object (JSON allows repeated
+    # keys): nothing can see that. Damage inside one study is always seen.
+    if damaged != document and len(values) < len(_STUDIES) and touched <= 1:
         assert errors, "a study vanished without a trace"
