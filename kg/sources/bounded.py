@@ -23,8 +23,8 @@ Example:
     >>> try:
     ...     stream.read()
     ... except ZipBombError as error:
-    ...     print(error)
-    a.zip!x.json: expands more than 100 times (over 4 MiB from 7 KiB compressed): refused as a zip bomb
+    ...     print(error.source, error.member, error.reason.split(" (")[0])
+    a.zip x.json expands more than 100 times
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class ZipBombError(ValueError):
 def _size(count: int) -> str:
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
         if count >= 1 << shift:
-            return f"{count >> shift} {unit}"
+            return f"{count / (1 << shift):.3g} {unit}"
     return f"{count} bytes"
 
 
