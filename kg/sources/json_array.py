@@ -99,6 +99,17 @@ def _inner_pattern(limits: Limits) -> re.Pattern[bytes]:
     return re.compile(rb'["{}\[\]]|[-+0-9.eE]{%d,}' % (limits.number + 1))
 
 
+def _run_pattern(limits: Limits) -> re.Pattern[bytes]:
+    """Complete strings, numbers within the limit and other bytes that are no brackets.
+
+    Matched in one call (possessive, so linear), this is where the scanner spends its time
+    on real data; what it stops at (a bracket, a string that goes on past the buffer, a
+    too-long number) is handled a token at a time.
+    """
+    number = rb"[-+0-9.eE]{1,%d}+(?![-+0-9.eE])" % limits.number
+    return re.compile(rb'(?:"(?:[^"\\]++|\\.)*+"|[^"\[\]{}\-+0-9.eE]++|' + number + rb")++", re.DOTALL)
+
+
 class _Scanner:
     """The byte-level state machine; positions are offsets into ``buf`` (trimmed as it goes)."""
 
@@ -108,6 +119,7 @@ class _Scanner:
         self.pointer = pointer
         self.limits = limits
         self.inner = _inner_pattern(limits)
+        self.run_pattern = _run_pattern(limits)
         self.anchor: re.Pattern[bytes] | None = None
         self.anchor_key: re.Pattern[bytes] | None = None
         if anchor:
@@ -287,6 +299,14 @@ class _Scanner:
                 if depth == 0:
                     return (yield from self._complete())
                 continue
+            if depth > 0:  # whole strings and plain bytes at C speed, up to the next bracket
+                run = self.run_pattern.match(buf, self.pos, len(buf) if self.eof else len(buf) - _LOOKAHEAD)
+                if run is not None and run.end() > self.pos:
+                    hidden = self.anchor.search(buf, self.pos, run.end()) if self.anchor is not None else None
+                    if hidden is not None:  # a raw anchor inside "strings": an unescaped or missing quote
+                        return (yield from self._cut(hidden.start(), "a string is not closed before the next element"))
+                    self.pos = run.end()
+                    continue
             if self.skip is not None and depth > 0 and self.pos >= self.slow_until:  # discarding: count in bulk
                 quote = buf.find(b'"', self.pos, self.pos + _BLOCK)
                 end = quote if quote >= 0 else min(len(buf), self.pos + _BLOCK)

@@ -20,6 +20,7 @@ from kg.errors import RecordError, SourceError
 from kg.sources.json_array import CTGOV_ANCHOR, ArrayElement, Limits, read_json_array
 from kg.store import open_store
 from tests.conftest import DATA
+from tests.safety.helpers import wired_array_reader
 
 ARRAY = DATA / "ctgov-json" / "herniated-disc.ctg-studies.json"
 VICTIM = 37
@@ -158,12 +159,17 @@ class _Endless(io.RawIOBase):
         return n
 
 
-@pytest.mark.parametrize(("fill", "kind"), [(b"a", "string"), (b"[", "depth"), (b"7", "number")])
+_SHORT = b'"abcdefgh", '
+
+
+@pytest.mark.parametrize(("fill", "kind"), [(b"a", "string"), (b"[", "depth"), (b"7", "number"), (_SHORT, "size")])
 def test_limits_hold_before_memory_is_spent(fill: bytes, kind: str) -> None:
-    """A 64 MiB string, 64 MiB of '[' or a 64 MiB number in element 1: flat memory, then element 2 reads."""
+    """A 64 MiB string, 64 MiB of '[', a 64 MiB number or 64 MiB of short strings in element 1:
+    flat memory, a clear error, then element 2 reads."""
     good = _studies()[0]
-    opener = {b"a": b'{"protocolSection": {}, "x": "', b"[": b'{"protocolSection": {}, "x": ', b"7": b'{"x": '}[fill]
-    closer = {b"a": b'"}', b"[": b"1}", b"7": b"}"}[fill]
+    opener = {b"a": b'{"protocolSection": {}, "x": "', b"[": b'{"protocolSection": {}, "x": ', b"7": b'{"x": ',
+              _SHORT: b'{"protocolSection": {}, "x": ['}[fill]
+    closer = {b"a": b'"}', b"[": b"1}", b"7": b"}", _SHORT: b'"z"]}'}[fill]
     stream = _Endless(b"[" + good + b",\n" + opener, fill, 64 << 20, closer + b",\n" + good + b"]")
     tracemalloc.start()
     try:
@@ -175,33 +181,13 @@ def test_limits_hold_before_memory_is_spent(fill: bytes, kind: str) -> None:
     assert peak < 24 << 20, peak
     assert [type(i).__name__ for i in items] == ["ArrayElement", "RecordError", "ArrayElement"], items
     message = items[1].message  # type: ignore[union-attr]
-    assert {"string": "longer than", "depth": "nested deeper", "number": "number longer"}[kind] in message
-
-
-def _wired_read_array(handle, source, prefix, pointer):  # type: ignore[no-untyped-def]
-    """How ctgov_json's ``_read_array`` reads with this reader (the wiring, see docs/reliability.md)."""
-    from kg.sources import ctgov_json as module
-    from kg.sources.base import RawRecord
-
-    key = "studies" if prefix.startswith("studies") else None
-    for item in read_json_array(handle, source, pointer=pointer, key=key, anchor=CTGOV_ANCHOR):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        where = pointer.format(item.position)
-        problem = module._not_a_study(item.value)
-        if problem:
-            yield RecordError(problem, source=source, record=where)
-        else:
-            yield RawRecord(module.FORMAT, source, module._nct_id(item.value) or where, item.data)
+    expected = {"string": "longer than", "depth": "nested deeper", "number": "number longer", "size": "larger than"}
+    assert expected[kind] in message
 
 
 @pytest.mark.parametrize("damage", ["syntax-error", "bad-utf8", "400-digit-number", "deep-nesting"])
 def test_a_build_of_the_damaged_array_loads_99(damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kg.sources import ctgov_json
-
-    if "json_array" not in getattr(ctgov_json, "__dict__", {}) and hasattr(ctgov_json, "_read_array"):
-        monkeypatch.setattr(ctgov_json, "_read_array", _wired_read_array)
+    monkeypatch.setattr(*wired_array_reader())
     studies = _studies()
     studies[VICTIM] = DAMAGES[damage](studies[VICTIM])
     path = tmp_path / "studies.json"
