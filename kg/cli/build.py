@@ -80,6 +80,8 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
 def _print_report(report: BuildReport, target: Path, total: int, limit: int = 20) -> None:
     for stage, summary in report.stage_summaries.items():
         click.echo(f"{stage}: {summary}", err=True)
+    if report.skipped:
+        click.echo(f"note: {report.skipped} in the folders given", err=True)
     for kind, issues in (("warning", report.warnings), ("error", report.failures)):
         for issue in issues[:limit]:
             click.echo(f"{kind}: {issue}", err=True)

@@ -111,6 +111,18 @@ class BoundedStream(io.RawIOBase):
                                    f"from {_size(compressed)} compressed)")
         return count
 
+    def seekable(self) -> bool:
+        return bool(self._stream.seekable())
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek the stream below (a zip member rewinds by decompressing again): counts restart there."""
+        position = self._stream.seek(offset, whence)
+        self.produced = position
+        return position
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
     def close(self) -> None:
         try:
             self._stream.close()

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ _Steps = Generator["ArrayElement | RecordError", None, "bool | None"]
 
 
 def read_json_array(
-    handle: IO[bytes],
+    handle: IO[bytes] | io.BufferedIOBase,
     source: str,
     *,
     pointer: str = "[{}]",
@@ -113,7 +114,8 @@ def _run_pattern(limits: Limits) -> re.Pattern[bytes]:
 class _Scanner:
     """The byte-level state machine; positions are offsets into ``buf`` (trimmed as it goes)."""
 
-    def __init__(self, handle: IO[bytes], source: str, pointer: str, anchor: str | None, limits: Limits) -> None:
+    def __init__(self, handle: IO[bytes] | io.BufferedIOBase, source: str, pointer: str, anchor: str | None,
+                 limits: Limits) -> None:
         self.handle = handle
         self.source = source
         self.pointer = pointer

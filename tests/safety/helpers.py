@@ -67,32 +67,3 @@ def quad_count(store_dir: Path) -> int:
     finally:
         store.close()
 
-
-def _read_array_with_resync(handle, source, prefix, pointer):  # type: ignore[no-untyped-def]
-    """ctgov_json's ``_read_array`` on :mod:`kg.sources.json_array` (the wiring docs/reliability.md gives)."""
-    from kg.errors import RecordError
-    from kg.sources import ctgov_json as module
-    from kg.sources.base import RawRecord
-    from kg.sources.json_array import CTGOV_ANCHOR, read_json_array
-
-    key = "studies" if prefix.startswith("studies") else None
-    for item in read_json_array(handle, source, pointer=pointer, key=key, anchor=CTGOV_ANCHOR):
-        if isinstance(item, RecordError):
-            yield item
-            continue
-        where = pointer.format(item.position)
-        problem = module._not_a_study(item.value)
-        if problem:
-            yield RecordError(problem, source=source, record=where)
-        else:
-            yield RawRecord(module.FORMAT, source, module._nct_id(item.value) or where, item.data)
-
-
-def wired_array_reader() -> tuple[object, str, object]:
-    """``(module, name, replacement)`` for monkeypatch.setattr: the resynchronising reader in the
-    JSON reader until it is wired there (then the module's own function is kept)."""
-    from kg.sources import ctgov_json
-
-    if "read_json_array" in vars(ctgov_json):
-        return ctgov_json, "_read_array", ctgov_json._read_array
-    return ctgov_json, "_read_array", _read_array_with_resync

@@ -24,32 +24,12 @@ from tests.safety.helpers import kg_env
 GOOD = DATA / "ctgov-json" / "single" / "NCT00465816.json"
 CEILING = 1 * GIB
 
-# Until the shared zip walker opens members through kg.sources.bounded, the build in the
-# subprocess applies that wiring itself (the same lines docs/reliability.md gives).
-_RUN_KG = """
-import sys
-from kg.sources import ctgov_json
-if not hasattr(ctgov_json, "open_bounded") and hasattr(ctgov_json, "_open_member"):
-    from kg.sources.bounded import open_bounded
-    _open = ctgov_json._open_member
-    def _bounded(data, member):
-        stream = _open(data, member)
-        start = data.tell()
-        return open_bounded(stream, source=str(getattr(data, "name", "zip")), member=member.name, size=member.size,
-                            compressed_size=member.compressed, compressed=lambda: data.tell() - start)
-    ctgov_json._open_member = _bounded
-from kg.cli import main
-sys.argv = ["kg", *sys.argv[1:]]
-main()
-"""
-
-
 def _ceiling() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CEILING, CEILING))
 
 
 def _kg_under_ceiling(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", _RUN_KG, *args], capture_output=True, text=True, env=kg_env(),
+    return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, env=kg_env(),
                           cwd=ROOT, preexec_fn=_ceiling, timeout=120)
 
 
