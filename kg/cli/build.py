@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from kg.build import BuildReport, build, parse_shard
-from kg.cli.common import progress_callback, store_dir, store_option
+from kg.cli.common import progress_callback, store_dir, store_option, wait_option
 from kg.errors import KGError
 from kg.sources import formats
 from kg.store import StoreDirectory
@@ -23,6 +23,7 @@ from kg.store.nquads_file import NQuadsFileStore
 @click.command("build")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_option
+@wait_option
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Worker processes for parsing (use the number of cores for large inputs).")
 @click.option("--strict", is_flag=True, help="Stop at the first record that fails.")

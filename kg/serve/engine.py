@@ -113,7 +113,10 @@ class Engine:
             self._next_check = time.monotonic() + 1.0
             active = self._directory.active()
             if active is not None and active != self._active:
-                self.store = OxigraphStore(active, read_only=True)
+                store = self._directory.open(read_only=True)  # pins its generation against cleanup
+                assert isinstance(store, OxigraphStore)
+                self.store = store
+                active = store.path or active
                 self._active = active
 
     # The backend's own store object: kg.store.oxigraph keeps it private, and only this

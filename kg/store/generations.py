@@ -90,11 +90,11 @@ class StoreDirectory:
     """A store directory of Oxigraph generations with an atomically switched ``active`` link.
 
     ``wait`` (the CLI's ``--wait``) makes a writer wait for another writer instead of
-    failing at once; ``timeout`` bounds the wait; ``on_wait(holder)`` is called once when
-    a writer starts waiting.
+    failing at once (None: the process default, :func:`kg.store.lock.set_default_wait`);
+    ``timeout`` bounds the wait; ``on_wait(holder)`` is called once when a writer waits.
     """
 
-    def __init__(self, root: Path | str, *, wait: bool = False, timeout: float | None = None,
+    def __init__(self, root: Path | str, *, wait: bool | None = None, timeout: float | None = None,
                  on_wait: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         self.wait = wait

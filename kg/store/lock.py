@@ -54,6 +54,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MAX_COMMAND = 200
 
 _guard = threading.Lock()
+# What a StoreLock does when another process writes, unless told: the CLI's ``--wait`` sets it.
+_default_wait: list[Any] = [False, None]
 _held: dict[str, _Held] = {}  # realpath of a store root -> this process's hold on it
 
 
@@ -93,22 +95,22 @@ class StoreLock:
 
     ``wait=False`` fails at once when another process writes; ``wait=True`` waits (up to
     ``timeout`` seconds when given), calling ``on_wait(holder)`` once so a CLI can say why
-    it pauses.
+    it pauses. ``wait=None`` takes the process default (:func:`set_default_wait`).
     """
 
     def __init__(
         self,
         root: Path | str,
         *,
-        wait: bool = False,
+        wait: bool | None = None,
         timeout: float | None = None,
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.root = Path(root)
         self.path = self.root / LOCK_NAME
-        self.wait = wait
+        self.wait = _default_wait[0] if wait is None else wait
         self.timeout = timeout
-        self.on_wait = on_wait
+        self.on_wait = on_wait if on_wait is not None else _default_wait[1]
         self._acquired = False
 
     def _key(self) -> str:
@@ -213,6 +215,11 @@ class StoreLock:
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.release()
+
+
+def set_default_wait(wait: bool, on_wait: Callable[[str], None] | None = None) -> None:
+    """Make writers of this process wait for another writer (the CLI's ``--wait``) instead of failing."""
+    _default_wait[:] = [wait, on_wait]
 
 
 def is_locked_by_this_process(root: Path | str) -> bool:

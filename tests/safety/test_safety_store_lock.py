@@ -54,6 +54,31 @@ def test_second_build_fails_at_once_naming_the_holder_and_the_store_stays_valid(
     assert trial_count(store) == 2
 
 
+def test_two_concurrent_writers_one_waits_and_the_store_holds_both_complete_builds(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    ready = tmp_path / "ready"
+    # The first writer pauses after loading (holding the lock); the second, with --wait, must queue.
+    first = start_kg("build", str(ARRAY), "--store", str(store), "--no-resolve",
+                     TRIALKG_FAULT="flushed:pause", TRIALKG_FAULT_READY=str(ready))
+    second = None
+    try:
+        wait_for(ready, first)
+        second = start_kg("build", str(CLASSIC_SEED), "--store", str(store), "--no-resolve", "--wait")
+        line = second.stderr.readline() if second.stderr else ""
+        assert line.startswith(f"waiting: the store is being written by pid {first.pid} (kg build"), line
+        time.sleep(0.5)
+        assert second.poll() is None  # still waiting: it has not written
+        assert not (store / ACTIVE).exists()  # nobody switched yet
+    finally:
+        kill_9(first)
+    assert second is not None
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    assert trial_count(store) == 1  # the killed build left nothing; the waiting one is whole
+    generations = sorted(p.name for p in store.glob("gen-*"))
+    assert len(generations) == 1, generations
+
+
 _WAITING_WRITER = """
 import sys, time
 from pathlib import Path
@@ -61,39 +86,22 @@ from kg.build import build
 from kg.store.generations import StoreDirectory
 root = StoreDirectory(sys.argv[1], wait=True, on_wait=lambda holder: print("waiting for", holder, flush=True))
 with root.staging() as store:
-    print("writing", time.time(), flush=True)
-    build([Path(sys.argv[2])], store)
-print("done", time.time(), flush=True)
+    build([Path(sys.argv[2])], store, resolve=False)
+print("done", flush=True)
 """
 
 
-def test_two_concurrent_writers_one_waits_and_the_store_holds_both_complete_builds(tmp_path: Path) -> None:
-    store = tmp_path / "store"
-    ready = tmp_path / "ready"
-    # The first writer pauses after loading (holding the lock); the second, with wait, must queue.
-    first = start_kg("build", str(ARRAY), "--store", str(store), "--no-resolve",
-                     TRIALKG_FAULT="flushed:pause", TRIALKG_FAULT_READY=str(ready))
-    second = None
+def test_the_library_waits_when_asked(tmp_path: Path) -> None:
+    holder = StoreLock(tmp_path).acquire()
+    waiter = subprocess.Popen([sys.executable, "-c", _WAITING_WRITER, str(tmp_path), str(CLASSIC_SEED)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kg_env(), cwd=ROOT)
     try:
-        wait_for(ready, first)
-        second = subprocess.Popen([sys.executable, "-c", _WAITING_WRITER, str(store), str(CLASSIC_SEED)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kg_env(), cwd=ROOT)
-        deadline = time.monotonic() + 20
-        line = second.stdout.readline() if second.stdout else ""
-        assert line.startswith(f"waiting for pid {first.pid}"), line
-        time.sleep(0.5)
-        assert second.poll() is None  # still waiting: it has not written
-        assert not (store / ACTIVE).exists()  # nobody switched yet
-        assert time.monotonic() < deadline
+        assert waiter.stdout is not None and waiter.stdout.readline().startswith(f"waiting for pid {os.getpid()}")
     finally:
-        kill_9(first)
-    assert second is not None
-    out, err = second.communicate(timeout=60)
-    assert second.returncode == 0, err
-    assert "writing" in out and "done" in out
-    assert trial_count(store) == 1  # the killed build left nothing; the waiting one is whole
-    generations = sorted(p.name for p in store.glob("gen-*"))
-    assert len(generations) == 1, generations
+        holder.release()
+    out, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0 and "done" in out, err
+    assert trial_count(tmp_path) == 1
 
 
 def test_racing_builds_never_both_write(tmp_path: Path) -> None:
