@@ -73,12 +73,16 @@ def check_member(source: str, member: str, size: int, compressed: int, limits: Z
                                            f"more than {limits.max_ratio:g} times")
 
 
-class BoundedStream(io.RawIOBase):
+class BoundedStream(io.BufferedIOBase):
     """A read-only view of a decompressing stream that raises :class:`ZipBombError` past the limits.
 
     ``compressed`` returns how many compressed bytes the decompressor has consumed so far
-    (for a zip member: the archive file's position minus the member data's start).
+    (for a zip member: the archive file's position minus the member data's start). Reads,
+    lines and seeks go straight to the stream below (no second buffer: a zip member is
+    already buffered), large reads in 1 MiB steps so the limits are checked as it expands.
     """
+
+    _STEP = 1 << 20
 
     def __init__(self, stream: IO[bytes] | io.BufferedIOBase, *, source: str, member: str,
                  compressed: Callable[[], int], limits: ZipLimits = ZipLimits()) -> None:
@@ -90,17 +94,9 @@ class BoundedStream(io.RawIOBase):
         self._limits = limits
         self.produced = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def _count(self, data: bytes) -> bytes:
         limits = self._limits
-        room = limits.max_size - self.produced + 1  # one byte past the limit proves it is passed
-        want = min(len(buffer), max(room, 1))
-        data = self._stream.read(want)
-        count = len(data)
-        buffer[:count] = data
-        self.produced += count
+        self.produced += len(data)
         if self.produced > limits.max_size:
             raise ZipBombError(self._source, self._member, f"expands past {_size(limits.max_size)}")
         if self.produced > limits.ratio_floor:
@@ -109,7 +105,45 @@ class BoundedStream(io.RawIOBase):
                 raise ZipBombError(self._source, self._member,
                                    f"expands more than {limits.max_ratio:g} times (over {_size(self.produced)} "
                                    f"from {_size(compressed)} compressed)")
-        return count
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is not None and 0 <= size <= self._STEP:
+            return self._count(self._stream.read(size))
+        parts = []
+        left = -1 if size is None or size < 0 else size
+        while left != 0:
+            part = self._count(self._stream.read(self._STEP if left < 0 else min(left, self._STEP)))
+            if not part:
+                break
+            parts.append(part)
+            left = left - len(part) if left > 0 else left
+        return b"".join(parts)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size if 0 <= size <= self._STEP else self._STEP)
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """A line, read in 1 MiB steps when unbounded (a 3 GiB line stops at the limits)."""
+        if size is not None and 0 <= size <= self._STEP:
+            return self._count(self._stream.readline(size))
+        parts = []
+        left = -1 if size is None or size < 0 else size
+        while left != 0:
+            part = self._count(self._stream.readline(self._STEP if left < 0 else min(left, self._STEP)))
+            parts.append(part)
+            if not part or part.endswith(b"\n"):
+                break
+            left = left - len(part) if left > 0 else left
+        return b"".join(parts)
 
     def seekable(self) -> bool:
         return bool(self._stream.seekable())
@@ -131,11 +165,10 @@ class BoundedStream(io.RawIOBase):
 
 
 def open_bounded(stream: IO[bytes] | io.BufferedIOBase, *, source: str, member: str, size: int, compressed_size: int,
-                 compressed: Callable[[], int], limits: ZipLimits = ZipLimits()) -> io.BufferedReader:
-    """:func:`check_member`, then a buffered :class:`BoundedStream` over ``stream``."""
+                 compressed: Callable[[], int], limits: ZipLimits = ZipLimits()) -> BoundedStream:
+    """:func:`check_member`, then a :class:`BoundedStream` over ``stream``."""
     check_member(source, member, size, compressed_size, limits)
-    return io.BufferedReader(BoundedStream(stream, source=source, member=member, compressed=compressed,
-                                           limits=limits), buffer_size=1 << 16)
+    return BoundedStream(stream, source=source, member=member, compressed=compressed, limits=limits)
 
 
 def bounded_lines(handle: IO[bytes] | io.BufferedIOBase, limit: int) -> Iterator[tuple[int, bytes | None]]:

@@ -9,7 +9,6 @@ zip format (API v2 JSON zips, AllPublicXML zips) walks its archive here.
 
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 from collections.abc import Generator
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from kg.sources.bounded import ZipLimits, open_bounded
+from kg.sources.bounded import BoundedStream, ZipLimits, open_bounded
 from kg.sources.walk import member_is_skipped
 
 _EOCD = struct.Struct("<4s4H2LH")
@@ -53,7 +52,7 @@ class Member:
         return member_is_skipped(self.name)
 
 
-def open_member(data: IO[bytes], member: Member, limits: ZipLimits = _LIMITS) -> io.BufferedReader:
+def open_member(data: IO[bytes], member: Member, limits: ZipLimits = _LIMITS) -> BoundedStream:
     """A decompressing, CRC-checking reader of one member, from its local header on.
 
     Bounded (:mod:`kg.sources.bounded`): a member whose sizes say it is a zip bomb is refused
