@@ -28,8 +28,9 @@ from pathlib import Path
 from kg.errors import KGError, RecordError, SourceError
 from kg.rdf.provenance import BuildContext, file_sha256, record_quads, source_file_iri, source_file_quads
 from kg.rdf.records import emit_record
-from kg.sources import get_format, iter_input_files, parse_record, sniff
+from kg.sources import get_format, parse_record, sniff
 from kg.sources.base import RawRecord
+from kg.sources.walk import InputWalk
 
 __all__ = ["Issue", "Loaded", "RunReport", "Task", "in_shard", "parse_shard", "process_record", "read_tasks", "run"]
 
@@ -56,6 +57,7 @@ class RunReport:
     files: int = 0
     records_read: int = 0
     seconds: float = 0.0
+    skipped: str = ""  # hidden files and notes left out of folders, counted
     failures: list[Issue] = field(default_factory=list)
     superseded: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
@@ -126,13 +128,11 @@ def read_tasks(paths: Iterable[Path], report: RunReport, context: BuildContext, 
     ``on_file(source_iri, quads)`` receives each file's provenance quads (build loads them at
     once, sync only for files that changed something).
     """
-    paths = list(paths)
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as error:
-        report.failures.append(Issue(error.source or "", None, error.message))
-        files = list(iter_input_files([p for p in paths if p.exists()]))
-    for path in files:
+    walk = InputWalk(paths)  # every path is read or reported (links, loops, unreadable folders)
+    for path in walk:
+        if isinstance(path, SourceError):
+            report.failures.append(Issue(path.source or "", None, path.message))
+            continue
         report.files += 1
         try:
             source_format = get_format(format_name) if format_name else sniff(path)
@@ -152,6 +152,7 @@ def read_tasks(paths: Iterable[Path], report: RunReport, context: BuildContext, 
             report.failures.append(Issue(error.source or str(path), error.record, error.message))
         except OSError as error:
             report.failures.append(Issue(str(path), None, f"cannot read: {error.strerror or error}"))
+    report.skipped = walk.summary()
 
 
 def run(tasks: Iterable[Task], jobs: int = 1,

@@ -369,6 +369,33 @@ def test_damaged_json_bytes_fail_clearly_or_load(data: st.DataObject, seed: int,
     _in_tmp(run)
 
 
+@FUZZ
+@given(data=st.data(), seed=st.integers(0, len(JSON_SEEDS) - 1), shape=st.sampled_from(["jsonl", "array"]))
+def test_damaged_bytes_in_one_json_study_cost_that_study(data: st.DataObject, seed: int, shape: str) -> None:
+    """Byte damage inside one study of a JSON Lines file or array: the others load, the victim is reported.
+
+    (Mutations above keep the JSON valid; this one breaks it, so a reader that stops at the
+    first bad line or element, or truncates the array silently, fails here.)
+    """
+    studies = [_study(seed + i) for i in range(MEMBERS)]
+    victim = data.draw(st.integers(0, MEMBERS - 1))
+    texts = [json.dumps(s, ensure_ascii=False).encode("utf-8") for s in studies]
+    texts[victim] = data.draw(byte_mutation(texts[victim]))
+    document = b"\n".join(texts) + b"\n" if shape == "jsonl" else b"[" + b",\n".join(texts) + b"]"
+
+    def run(folder: Path) -> None:
+        path = _write(folder, f"studies.{'jsonl' if shape == 'jsonl' else 'json'}", document)
+        report, store = _build([path], "ctgov-json")
+        loaded = _loaded_ids(store)
+        good = {_nct(s) for i, s in enumerate(studies) if i != victim}
+        if not _file_refused(report):
+            assert good <= loaded, (good - loaded, report.failures)
+        if _nct(studies[victim]) not in loaded | good and texts[victim].strip():
+            assert report.failures, "the damaged study vanished without a trace"
+
+    _in_tmp(run)
+
+
 # ---------------------------------------------------------------------------------------
 # Legacy XML
 # ---------------------------------------------------------------------------------------

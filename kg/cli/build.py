@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from kg.build import BuildReport, build, parse_shard
-from kg.cli.common import progress_callback, store_dir, store_option
+from kg.cli.common import progress_callback, store_dir, store_option, wait_option
 from kg.errors import KGError
 from kg.sources import formats
 from kg.store import StoreDirectory
@@ -23,6 +23,7 @@ from kg.store.nquads_file import NQuadsFileStore
 @click.command("build")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_option
+@wait_option
 @click.option("--jobs", "-j", type=int, default=1, show_default=True,
               help="Worker processes for parsing (use the number of cores for large inputs).")
 @click.option("--strict", is_flag=True, help="Stop at the first record that fails.")
@@ -80,6 +81,8 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
 def _print_report(report: BuildReport, target: Path, total: int, limit: int = 20) -> None:
     for stage, summary in report.stage_summaries.items():
         click.echo(f"{stage}: {summary}", err=True)
+    if report.skipped:
+        click.echo(f"note: {report.skipped} in the folders given", err=True)
     for kind, issues in (("warning", report.warnings), ("error", report.failures)):
         for issue in issues[:limit]:
             click.echo(f"{kind}: {issue}", err=True)

@@ -16,7 +16,8 @@ from kg.errors import KGError
 from kg.store import default_store_path, open_store
 from kg.store.base import Store
 
-__all__ = ["STORE_HELP", "existing_store_dir", "open_existing", "progress_callback", "store_dir", "store_option"]
+__all__ = ["STORE_HELP", "existing_store_dir", "open_existing", "progress_callback", "store_dir", "store_option",
+           "wait_option"]
 
 STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +27,20 @@ def store_option(function: F) -> F:
     """``--store DIR`` (parameter ``store_path``)."""
     return click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
                         help=STORE_HELP)(function)
+
+
+def _wait_for_writer(context: click.Context, parameter: click.Parameter, wait: bool) -> None:
+    if wait:
+        from kg.store.lock import set_default_wait
+
+        set_default_wait(True, lambda holder: click.echo(f"waiting: the store is being written by {holder}",
+                                                          err=True))
+
+
+def wait_option(function: F) -> F:
+    """``--wait``: when another process writes the store, wait for it instead of failing at once."""
+    return click.option("--wait", is_flag=True, expose_value=False, callback=_wait_for_writer,
+                        help="If another kg process is writing the store, wait for it instead of failing.")(function)
 
 
 def store_dir(store_path: Path | None) -> Path:

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import click
 
-from kg.cli.common import open_existing, store_option
+from kg.cli.common import open_existing, store_option, wait_option
 from kg.store.base import Store
 
 
@@ -106,6 +106,7 @@ def fetch_pubmed_command(pmids: tuple[str, ...], out: Path, ids_file: IO[str] | 
 
 @click.command("link-authors")
 @store_option
+@wait_option
 @click.option("--min-confidence", type=float, default=None,
               help="Drop links below this confidence (default: kg.resolve.authorship.MIN_CONFIDENCE).")
 def link_authors_command(store_path: Path | None, min_confidence: float | None) -> None:

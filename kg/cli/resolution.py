@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.common import existing_store_dir, store_option
+from kg.cli.common import existing_store_dir, store_option, wait_option
 from kg.errors import KGError
 from kg.store import open_store
 
@@ -33,6 +33,7 @@ def register(cli: click.Group) -> None:
 
 @click.command("resolve")
 @store_option
+@wait_option
 def resolve_command(store_path: Path | None) -> None:
     """Resolve persons, organisations, sites and criteria; rewrite the resolution graph.
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import existing_store_dir, store_option
+from kg.cli.common import existing_store_dir, store_option, wait_option
 from kg.errors import KGError
 from kg.store import default_store_path, open_store
 from kg.store.base import Store
@@ -80,6 +80,7 @@ def _writable_store(path: Path) -> Iterator[Store]:
 
 @click.command("serve")
 @store_option
+@wait_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback exposes the store to the network.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0 picks a free one).")
@@ -178,6 +179,7 @@ def push_command(endpoint: str | None, update_endpoint: str | None, gsp_endpoint
 @click.command("sync")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_option
+@wait_option
 @_endpoint_options
 @click.option("--full", is_flag=True, help="PATHS are the whole source: remove records they no longer hold.")
 @click.option("--force", is_flag=True, help="Replace every record read, even when its last-update date is unchanged.")

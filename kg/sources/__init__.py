@@ -25,6 +25,7 @@ from kg.sources.ctgov_xml import XML_FORMAT, XML_ZIP_FORMAT
 from kg.sources.page_classic import CLASSIC_PAGE_FORMAT
 from kg.sources.page_modern import MODERN_PAGE_FORMAT
 from kg.sources.pubmed import PUBMED_FORMAT
+from kg.sources.text_head import looks_binary
 
 __all__ = [
     "Parsed",
@@ -78,7 +79,7 @@ def sniff(path: Path) -> SourceFormat:
     for source_format in formats():
         if source_format.sniff(path, head):
             return source_format
-    if b"\x00" in head[:8192] and not head.startswith(b"PK"):
+    if looks_binary(head):  # NUL bytes, unless a BOM says UTF-16/32 text (kg.sources.text_head)
         raise SourceError("binary file, not a trial record", source=str(path))
     known = ", ".join(f.name for f in formats())
     raise SourceError(f"unrecognised format (known formats: {known})", source=str(path))

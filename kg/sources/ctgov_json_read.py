@@ -13,7 +13,8 @@ so one parser serves them all, and one reader recognises the shape from the firs
 * a zip (format ``ctgov-json-zip``) -> each member read as one of the shapes above.
 
 Memory stays flat whatever the file size: arrays and pages are cut into studies by
-``ijson`` (C backend), JSON Lines are read line by line, and zips are walked through
+:mod:`kg.sources.json_array` (which reads on past a damaged study), JSON Lines are read
+line by line (an overlong line is skipped, not kept), and zips are walked through
 their central directory one entry at a time (``zipfile.ZipFile`` would hold a ZipInfo
 per member: about 300 MB for the 500,000-study full download). Only one study is ever in
 memory, as bytes, so it crosses a process pool cheaply; parsing is ``orjson`` plus plain
@@ -53,12 +54,13 @@ from contextlib import closing
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
-import ijson
 import orjson
 
 from kg.errors import RecordError, SourceError
 from kg.rules.codes import quoted
 from kg.sources.base import RawRecord
+from kg.sources.bounded import ZipBombError, bounded_lines
+from kg.sources.json_array import CTGOV_ANCHOR, Limits, read_json_array
 from kg.sources.zipwalk import Member, open_member, zip_members
 
 __all__ = [
@@ -76,12 +78,12 @@ ZIP_FORMAT = "ctgov-json-zip"
 _HEAD_BYTES = 65536
 _SNIFF_MEMBERS = 32
 _SMALL_MEMBER = 16 * 1024 * 1024
-_MAX_DOCUMENT = 512 * 1024 * 1024  # one study with results is a few MB; more is no study
+_MAX_DOCUMENT = Limits().element  # one study with results is a few MB; 64 MiB is no study
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _MEMBER_SUFFIXES = (".json", *_JSONL_SUFFIXES)
 # A plain file or a zip member (seekable: the shape is sniffed, then read from the start).
 _Stream: TypeAlias = IO[bytes] | io.BufferedIOBase
-_READ_ERRORS = (ijson.JSONError, ValueError, UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+_READ_ERRORS = (ValueError, UnicodeDecodeError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 # ---------------------------------------------------------------------------------------
 # Recognising the shape from the first bytes
@@ -208,7 +210,8 @@ def _looks_like_lines(head: bytes, offset: int, handle: _Stream) -> bool:
     elif whole:
         return False
     handle.seek(offset)
-    handle.readline()
+    while (part := handle.readline(1 << 20)) and not part.endswith(b"\n"):
+        pass  # past the first line, which may be longer than memory
     while chunk := handle.read(4096):
         stripped = chunk.lstrip(_WHITESPACE)
         if stripped:
@@ -217,34 +220,42 @@ def _looks_like_lines(head: bytes, offset: int, handle: _Stream) -> bool:
 
 
 def _read_array(handle: _Stream, source: str, prefix: str, pointer: str) -> Iterator[RawRecord | RecordError]:
-    """Studies of a JSON array (or of the ``studies`` array of a page), one at a time."""
-    items = ijson.items(handle, prefix, use_float=True)
-    index = 0
-    while True:
-        where = pointer.format(index)
-        try:
-            item = next(items)
-        except StopIteration:
-            return
-        except _READ_ERRORS as error:
-            reason = _short(error)
-            kind = "not UTF-8 text" if "UTF8" in reason or "UTF-8" in reason else "invalid or truncated JSON"
-            message = f"{kind} ({reason})"
-            if index == 0:
-                raise SourceError(message, source=source) from None
-            yield RecordError(f"{message}; reading stopped after {index} studies", source=source, record=where)
-            return
-        index += 1
-        problem = _not_a_study(item)
+    """Studies of a JSON array (or of the ``studies`` array of a page), one at a time.
+
+    :mod:`kg.sources.json_array` cuts the array at the byte level: a damaged study is one
+    RecordError naming its index (and NCT id) and reading goes on at the next study; depth
+    and size limits hold before memory is spent.
+    """
+    key = "studies" if prefix.startswith("studies") else None
+    before_first: list[RecordError] | None = []  # errors before any readable element
+    for item in read_json_array(handle, source, pointer=pointer, key=key, anchor=CTGOV_ANCHOR):
+        if isinstance(item, RecordError):
+            if before_first is None:
+                yield item
+            else:
+                before_first.append(item)
+            continue
+        if before_first is not None:
+            yield from before_first
+            before_first = None
+        where = pointer.format(item.position)
+        problem = _not_a_study(item.value)
         if problem:
             yield RecordError(problem, source=source, record=where)
         else:
-            yield RawRecord(FORMAT, source, _nct_id(item) or where, orjson.dumps(item))
+            yield RawRecord(FORMAT, source, _nct_id(item.value) or where, item.data)
+    if before_first:  # nothing in it could be read: the file is the problem, not one study
+        raise SourceError(before_first[0].message, source=source)
 
 
 def _read_lines(handle: _Stream, source: str, first_line: int = 1) -> Iterator[RawRecord | RecordError]:
     """JSON Lines: one study per line, blank lines skipped, a bad line reported and passed."""
-    for number, line in enumerate(handle, start=first_line):
+    for offset, line in bounded_lines(handle, _MAX_DOCUMENT):
+        number = first_line + offset - 1
+        if line is None:
+            yield RecordError(f"a line longer than {_MAX_DOCUMENT >> 20} MiB is no study", source=source,
+                              record=f"line {number}")
+            continue
         text = line.strip()
         if not text:
             continue
@@ -267,7 +278,8 @@ def _read_lines(handle: _Stream, source: str, first_line: int = 1) -> Iterator[R
 def _read_document(data: bytes, source: str, name: str) -> RawRecord:
     """One study document (``/api/v2/studies/NCT...``): loaded whole, it is one study."""
     if len(data) > _MAX_DOCUMENT:
-        raise SourceError("a single JSON document over 512 MiB is no study; expected an array or page", source=source)
+        raise SourceError(f"a single JSON document over {_MAX_DOCUMENT >> 20} MiB is no study; "
+                          "expected an array or page", source=source)
     try:
         study = orjson.loads(data)
     except orjson.JSONDecodeError as error:
@@ -371,6 +383,8 @@ def _read_member(data: IO[bytes], member: Member, source: str) -> Iterator[RawRe
         yield from _read_stream(stream, source, member.name, lowered.endswith(_JSONL_SUFFIXES))
     except SourceError as error:
         yield RecordError(error.message, source=source, record=member.name)
+    except ZipBombError as error:
+        yield RecordError(f"{error.reason}: refused as a zip bomb", source=source, record=member.name)
     except (*_READ_ERRORS, NotImplementedError, struct.error) as error:
         yield RecordError(f"damaged zip member ({_short(error)})", source=source, record=member.name)
 

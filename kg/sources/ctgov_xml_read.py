@@ -19,6 +19,8 @@ from typing import IO
 
 from kg.errors import RecordError, SourceError
 from kg.sources.base import RawRecord
+from kg.sources.bounded import ZipBombError
+from kg.sources.text_head import utf8_head
 from kg.sources.zipwalk import Member, open_member, zip_members
 
 __all__ = [
@@ -50,7 +52,8 @@ _NCT_NAME = re.compile(r"NCT\d{8}")
 
 
 def sniff_ctgov_xml(path: Path, head: bytes) -> bool:
-    """A ``<clinical_study>`` document: the root element follows the prolog."""
+    """A ``<clinical_study>`` document: the root element follows the prolog (in UTF-16 too, with a BOM)."""
+    head = utf8_head(head)
     return bool(_STUDY_HEAD.match(head)) or b"<!DOCTYPE clinical_study" in head[:4096]
 
 
@@ -144,7 +147,7 @@ def read_ctgov_xml_zip(path: Path) -> Iterator[RawRecord | RecordError]:
                 continue
             source = f"{path}!{member.name}"
             problem, data = _member_bytes(handle, member)
-            if problem is None and not _STUDY_HEAD.match(data[:_PROBE_BYTES]):
+            if problem is None and not _STUDY_HEAD.match(utf8_head(data[:_PROBE_BYTES])):
                 problem = "member is not a <clinical_study> XML document"
             if problem is not None:
                 yield RecordError(problem, source=source, record=name)
@@ -172,6 +175,8 @@ def _member_bytes(handle: IO[bytes], member: Member) -> tuple[str | None, bytes]
     try:
         with open_member(handle, member) as stream:
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
+    except ZipBombError as error:
+        return f"{error.reason}: refused as a zip bomb", b""
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError) as error:
         return f"cannot extract member: {error}", b""
     if len(data) > MAX_DOCUMENT_BYTES:
@@ -181,7 +186,7 @@ def _member_bytes(handle: IO[bytes], member: Member) -> tuple[str | None, bytes]
 
 def _record_name(data: bytes, fallback: str) -> str:
     """The NCT id when it shows early in the document, else the file or member name."""
-    match = _NCT_ELEMENT.search(data, 0, _PROBE_BYTES)
+    match = _NCT_ELEMENT.search(utf8_head(data[:_PROBE_BYTES]))
     if match:
         return match.group(1).decode("ascii")
     named = _NCT_NAME.search(fallback)

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from kg.sources.bounded import BoundedStream, ZipLimits, open_bounded
+from kg.sources.walk import member_is_skipped
+
 _EOCD = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
@@ -25,6 +28,7 @@ _ZIP_MAX_COMMENT = 65535
 _FLAG_ENCRYPTED = 0x1
 _FLAG_UTF8 = 0x800
 _ZIP64_EXTRA = 0x0001
+_LIMITS = ZipLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +45,19 @@ class Member:
 
     @property
     def is_junk(self) -> bool:
-        """Folders and what archivers add (``__MACOSX/``, ``.DS_Store``): no data to report."""
-        base = self.name.rstrip("/").rsplit("/", 1)[-1]
-        return self.name.endswith("/") or self.name.startswith("__MACOSX/") or base.startswith(".")
+        """Folders and what archivers add (``__MACOSX/``, ``.DS_Store``): no data to report.
+
+        ``..\\..\\x.json`` is no hidden name (see :func:`kg.sources.walk.member_is_skipped`).
+        """
+        return member_is_skipped(self.name)
 
 
-def open_member(data: IO[bytes], member: Member) -> zipfile.ZipExtFile:
-    """A decompressing, CRC-checking reader of one member, from its local header on."""
+def open_member(data: IO[bytes], member: Member, limits: ZipLimits = _LIMITS) -> BoundedStream:
+    """A decompressing, CRC-checking reader of one member, from its local header on.
+
+    Bounded (:mod:`kg.sources.bounded`): a member whose sizes say it is a zip bomb is refused
+    before decompressing, and one that expands past the limits stops with ZipBombError.
+    """
     if member.flags & _FLAG_ENCRYPTED:
         raise zipfile.BadZipFile("member is encrypted")
     data.seek(member.offset)
@@ -62,7 +72,10 @@ def open_member(data: IO[bytes], member: Member) -> zipfile.ZipExtFile:
     info.file_size = member.size
     info.CRC = member.crc
     info.flag_bits = member.flags
-    return zipfile.ZipExtFile(data, "r", info)
+    start = data.tell()
+    return open_bounded(zipfile.ZipExtFile(data, "r", info), source=str(getattr(data, "name", "zip")),
+                        member=member.name, size=member.size, compressed_size=member.compressed,
+                        compressed=lambda: data.tell() - start, limits=limits)
 
 
 def zip_members(path: Path) -> Generator[Member, None, None]:

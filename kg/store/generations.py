@@ -1,7 +1,8 @@
 """Crash-safe store directories: build into a staging generation, then switch atomically.
 
 A store directory holds numbered Oxigraph databases (``gen-000001``, ...) and a symlink
-``active`` naming the one readers use. A build:
+``active`` naming the one readers use. A build, holding the store's writer lock
+(:class:`~kg.store.lock.StoreLock`) from start to end:
 
 1. checkpoints the active generation into a new one (Oxigraph's ``backup`` hard-links
    the files, so this costs next to nothing whatever the store's size),
@@ -10,9 +11,15 @@ A store directory holds numbered Oxigraph databases (``gen-000001``, ...) and a 
 
 A ``kill -9`` at any point before step 3 leaves ``active`` on the previous generation,
 untouched; the half-built one is removed by the next build. A reader opens whatever
-``active`` names when it starts, so it sees the old graph or the new one, never half.
-The previous generation is kept until the build after next, so a reader that opened it
-just before a switch keeps working.
+``active`` names when it starts, and holds a shared lock on that generation, so it sees
+the old graph or the new one, never half, and cleanup never removes what it reads. The
+previous generation is kept too (for readers that do not lock, such as other tools).
+
+Why the writer lock: without it two builds each removed the other's staging generation
+as "abandoned" and both switched ``active``, corrupting the store; and a damaged ``active``
+(naming a missing generation) made the next build treat the store as new and delete the
+last good generation. Now a second writer waits or fails at once, and a dangling
+``active`` is refused with the fix, never "repaired" by deleting.
 
 Example:
     >>> import tempfile, pathlib
@@ -29,45 +36,135 @@ import errno
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.errors import StoreError
+from kg.store.faults import fault
+from kg.store.lock import GenerationHold, StoreLock, try_remove_generation
 from kg.store.oxigraph import OxigraphStore
 
 ACTIVE = "active"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
+_TEMPORARY_LINK = re.compile(rf"^\.{ACTIVE}\.\d+$")
 _KEEP = 2  # the active generation and the one before it
+_OPEN_ATTEMPTS = 5
+_staging: set[str] = set()  # store roots this process is staging (the writer lock is reentrant; staging is not)
+
+
+class HeldStore(OxigraphStore):
+    """An Oxigraph store that releases a lock (writer or reader) when closed or collected."""
+
+    def __init__(self, path: Path, *, read_only: bool, release: Callable[[], None]) -> None:
+        try:
+            super().__init__(path, read_only=read_only)
+        except BaseException:
+            release()
+            raise
+        self._release = weakref.finalize(self, release)
+        self._closed = False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
+class _StagingStore(OxigraphStore):
+    """The staging generation; each chunk loaded passes the ``load`` fault point (crash tests)."""
+
+    def load_nquads(self, data: bytes) -> None:
+        super().load_nquads(data)
+        fault("load")
 
 
 class StoreDirectory:
-    """A store directory of Oxigraph generations with an atomically switched ``active`` link."""
+    """A store directory of Oxigraph generations with an atomically switched ``active`` link.
 
-    def __init__(self, root: Path | str) -> None:
+    ``wait`` (the CLI's ``--wait``) makes a writer wait for another writer instead of
+    failing at once (None: the process default, :func:`kg.store.lock.set_default_wait`);
+    ``timeout`` bounds the wait; ``on_wait(holder)`` is called once when a writer waits.
+    """
+
+    def __init__(self, root: Path | str, *, wait: bool | None = None, timeout: float | None = None,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
+        self.wait = wait
+        self.timeout = timeout
+        self.on_wait = on_wait
+
+    def lock(self) -> StoreLock:
+        """The writer lock of this store (not yet acquired)."""
+        return StoreLock(self.root, wait=self.wait, timeout=self.timeout, on_wait=self.on_wait)
 
     def active(self) -> Path | None:
-        """The active generation's directory, or None for a new store."""
+        """The active generation's directory, or None for a new store (or a dangling ``active``)."""
         link = self.root / ACTIVE
         if link.is_symlink() or link.exists():
             target = self.root / os.readlink(link) if link.is_symlink() else link
             return target if target.is_dir() else None
         return None
 
-    def open(self, *, read_only: bool = False) -> OxigraphStore:
-        """The active generation (read-only opens never block a running build)."""
+    def _checked_active(self) -> Path | None:
+        """The active generation; a StoreError when ``active`` names one that is missing."""
         active = self.active()
-        if active is None:
-            if read_only:
+        link = self.root / ACTIVE
+        if active is None and (link.is_symlink() or link.exists()):
+            named = os.readlink(link) if link.is_symlink() else link.name
+            present = ", ".join(p.name for _, p in self._generations()) or "none"
+            raise StoreError(
+                f"the store is damaged: {ACTIVE} names {named}, which is missing (generations present: {present}); "
+                f"point {link} at a complete generation (ln -sfn gen-NNNNNN {link}) or build into a new --store",
+                source=str(self.root),
+            )
+        return active
+
+    def open(self, *, read_only: bool = False) -> OxigraphStore:
+        """The active generation.
+
+        Read-only opens never block a running build and pin the generation they opened
+        (cleanup skips it until the store is closed). A writable open writes in place and
+        holds the writer lock until closed.
+        """
+        if read_only:
+            return self._open_reader()
+        self._make_root()
+        lock = self.lock().acquire()
+        try:
+            active = self._checked_active()
+            if active is None:
+                with self.staging():
+                    pass
+                active = self.active()
+                assert active is not None
+        except BaseException:
+            lock.release()
+            raise
+        return HeldStore(active, read_only=False, release=lock.release)
+
+    def _open_reader(self) -> OxigraphStore:
+        for _ in range(_OPEN_ATTEMPTS):  # a cleanup may remove what ``active`` named a moment ago
+            active = self._checked_active()
+            if active is None:
                 raise StoreError(f"no store at {self.root}: run `kg build PATHS --store {self.root}` first")
-            with self.staging():
-                pass
-            active = self.active()
-            assert active is not None
-        return OxigraphStore(active, read_only=read_only)
+            hold = GenerationHold(active)
+            if hold.acquire():
+                return HeldStore(active, read_only=True, release=hold.release)
+        raise StoreError("the store keeps changing under this reader; try again", source=str(self.root))
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _store_error(error, self.root) from None
 
     def _generations(self) -> list[tuple[int, Path]]:
         if not self.root.is_dir():
@@ -77,31 +174,49 @@ class StoreDirectory:
 
     @contextmanager
     def staging(self) -> Iterator[OxigraphStore]:
-        """A writable copy of the active generation that becomes active on success."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise _store_error(error, self.root) from None
-        active = self.active()
+        """A writable copy of the active generation that becomes active on success.
+
+        The writer lock is held throughout: from choosing the new generation's number to
+        removing the generations no longer needed.
+        """
+        self._make_root()
+        key = os.path.realpath(self.root)
+        if key in _staging:
+            raise StoreError("this process is already building this store (a staging inside a staging)",
+                             source=str(self.root))
+        with self.lock():
+            _staging.add(key)
+            try:
+                yield from self._stage()
+            finally:
+                _staging.discard(key)
+
+    def _stage(self) -> Iterator[OxigraphStore]:
+        active = self._checked_active()
         self._remove_abandoned(active)
-        number = (self._generations()[-1][0] + 1) if self._generations() else 1
+        generations = self._generations()
+        number = (generations[-1][0] + 1) if generations else 1
         target = self.root / f"gen-{number:06d}"
         try:
             if active is not None:
                 ox.Store.read_only(str(active)).backup(str(target))
-            store = OxigraphStore(target)
+            store = _StagingStore(target)
         except OSError as error:
             shutil.rmtree(target, ignore_errors=True)
             raise _store_error(error, self.root) from None
+        fault("staged")
         try:
             yield store
+            fault("loaded")
             store.flush()
         except BaseException:
             store.close()
             shutil.rmtree(target, ignore_errors=True)
             raise
         store.close()
+        fault("flushed")
         self._switch(target)
+        fault("switched")
         self._prune()
 
     def _switch(self, target: Path) -> None:
@@ -110,21 +225,34 @@ class StoreDirectory:
             if temporary.is_symlink():
                 temporary.unlink()
             temporary.symlink_to(target.name)
+            fault("before-rename")
             os.replace(temporary, self.root / ACTIVE)
             _fsync_directory(self.root)
         except OSError as error:
             raise _store_error(error, self.root) from None
 
     def _remove_abandoned(self, active: Path | None) -> None:
-        """Generations newer than the active one are leftovers of interrupted builds."""
+        """Generations newer than the active one are leftovers of interrupted builds.
+
+        Called under the writer lock, so no other build is staging; a store whose
+        ``active`` dangles never gets here (:meth:`_checked_active` refuses it).
+        """
         active_number = int(active.name[4:]) if active is not None and _GENERATION.match(active.name) else 0
         for number, path in self._generations():
             if number > active_number:
-                shutil.rmtree(path, ignore_errors=True)
+                try_remove_generation(path)
+        for leftover in self.root.iterdir():  # temporary links of switches killed before the rename
+            if _TEMPORARY_LINK.match(leftover.name) and leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
 
     def _prune(self) -> None:
+        """Remove old generations: never the active one, the one before it, or one a reader holds."""
+        active = self.active()
         for _, path in self._generations()[:-_KEEP]:
-            shutil.rmtree(path, ignore_errors=True)
+            if active is not None and path.name == active.name:
+                continue
+            try_remove_generation(path)
+            fault("prune")
 
 
 def _fsync_directory(path: Path) -> None:

@@ -45,7 +45,9 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from kg.errors import KGError
+from kg.store import remote_access
 from kg.store.generations import ACTIVE, StoreDirectory
+from kg.store.lock import GenerationHold
 from kg.store.results import Term
 
 
@@ -102,44 +104,13 @@ def _limit_self(memory_mb: int) -> None:
     threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
 
 
-def _may_hold(text: str, words: tuple[str, ...]) -> bool:
-    """Cheap and sound: without the letters of a keyword or a \\u escape, the keyword cannot be there."""
-    lowered = text.lower()
-    return "\\u" in lowered or any(word in lowered for word in words)
-
-
-def _walk(node: Any, names: frozenset[str]) -> str | None:
-    """The first parse-tree node (rdflib CompValue) whose name is in ``names``."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        name = getattr(item, "name", None)
-        if isinstance(name, str) and name in names:
-            return name
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
-            stack.extend(list(item))
-    return None
-
-
 def find_remote_access(text: str, *, update: bool) -> str | None:
-    """``SERVICE`` or ``LOAD`` when the request uses one, found by parsing it (rdflib's SPARQL grammar).
-
-    A request that might hold either keyword but does not parse is refused: better a clear 400
-    than a guess. Everything else returns None without parsing (most queries, fast).
-    """
-    if not _may_hold(text, ("service", "load")):
-        return None
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-
+    """"SERVICE" or "LOAD" when the parsed text reaches beyond the store, else None (see remote_access)."""
     try:
-        tree = parseUpdate(text) if update else parseQuery(text)
-    except Exception as error:  # pyparsing's ParseException and friends
+        return remote_access.find_remote_access(text, update=update)
+    except remote_access.Unchecked as error:
         raise QueryFailure("refused", "the request may use SERVICE or LOAD and could not be checked: "
-                           + _one_line(error)) from None
-    found = _walk(tree, frozenset({"ServiceGraphPattern", "Load"}))
-    return {"ServiceGraphPattern": "SERVICE", "Load": "LOAD"}.get(found or "")
+                           + str(error)) from None
 
 
 def _ox_term(term: Term) -> Any:
@@ -183,16 +154,24 @@ class _Session:
         self.location = location
         self.opened: Path | None = None
         self.store: Any = None
+        self.hold: GenerationHold | None = None
 
     def get(self) -> Any:
         import pyoxigraph as ox
 
-        target = StoreDirectory(self.location).active() if is_generation_directory(self.location) else self.location
+        generations = is_generation_directory(self.location)
+        target = StoreDirectory(self.location).active() if generations else self.location
         if target is None:
             raise QueryFailure("store", f"no store at {self.location}")
         if target != self.opened:
+            # Pin the generation (a shared lock) so a build's cleanup never removes it under us.
+            hold = GenerationHold(target) if generations else None
+            if hold is not None and not hold.acquire():
+                raise QueryFailure("store", "the store changed while this query opened it; send it again")
             self.store = ox.Store.read_only(str(target))
-            self.opened = target
+            if self.hold is not None:
+                self.hold.release()
+            self.hold, self.opened = hold, target
         return self.store
 
     def run(self, request: dict[str, Any]) -> Answer:
