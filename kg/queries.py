@@ -36,6 +36,7 @@ _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*(\(optional\))?\s*(.*)$")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,21 @@ class Parameter:
     name: str
     description: str
     optional: bool
+
+    def check(self, value: str) -> str:
+        """The value, normalised, or a QueryError saying what the parameter takes.
+
+        Why: a mistyped value (``nct=XYZ``) would otherwise bind, match nothing and look like
+        an empty answer; the header's description says what kind of value is meant.
+        """
+        kind = self.description.lower()
+        if kind.startswith("an nct id"):
+            if not _NCT.match(value.strip()):
+                raise QueryError(f"--param {self.name}={value}: not an NCT id (NCT and 8 digits, e.g. NCT01374854)")
+            return value.strip().upper()
+        if kind.startswith("a number") and not _NUMBER.match(value.strip()):
+            raise QueryError(f"--param {self.name}={value}: not a number")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +91,7 @@ class CannedQuery:
         missing = [p.name for p in self.parameters if not p.optional and p.name not in values]
         if missing:
             raise QueryError(f"query {self.name!r} needs parameter(s): {', '.join(missing)}")
+        values = {name: known[name].check(value) for name, value in values.items()}
         body = self.body
         if not values:
             return body
@@ -140,7 +157,10 @@ def list_queries() -> list[CannedQuery]:
 def get_query(name_or_path: str) -> CannedQuery:
     """A canned query by name, or any .rq file by path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".rq" and candidate.is_file():
+    if candidate.suffix == ".rq" or len(candidate.parts) > 1:
+        # A path, not a name: say the file is missing rather than "no canned query".
+        if not candidate.is_file():
+            raise QueryError(f"file not found: {name_or_path}")
         return parse_query(candidate.read_text("utf-8"), candidate.stem, candidate)
     path = queries_dir() / f"{name_or_path}.rq"
     if not path.is_file():
