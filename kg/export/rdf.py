@@ -1,8 +1,10 @@
 """RDF serialisations of a whole store, deterministic so exports diff cleanly.
 
 N-Quads and N-Triples are sorted line by line (byte order), which makes two builds of
-the same input compare with ``diff``; Turtle, TriG and JSON-LD come from Oxigraph's
-streaming serialisers with our prefixes, keeping memory flat on large stores.
+the same input compare with ``diff``. Turtle and JSON-LD are written for people and
+linked-data tools from the same sorted triples (:mod:`kg.export.turtle`: subjects sorted,
+predicates grouped; :mod:`kg.export.jsonld`: compact, under the published context, with the
+ontology's schema.org/FOAF/BIBO alignment types); TriG comes from Oxigraph with our prefixes.
 
 Example:
     >>> import io
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import io
 import subprocess
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 from kg.errors import KGError
 from kg.store.base import Store
@@ -28,32 +31,37 @@ SORT_IN_MEMORY_BYTES = 256 << 20
 def export_rdf(store: Store, out: IO[bytes], format_name: str) -> None:
     """Write the store in ``turtle``, ``trig``, ``ntriples``, ``nquads`` or ``jsonld``."""
     if format_name in {"nquads", "ntriples"}:
-        _sorted_lines(store, out, format_name)
-    elif format_name in {"turtle", "trig"}:
-        _prefixed(store, out, format_name)
+        out.write(sorted_lines(store, format_name))
+    elif format_name == "trig":
+        store.dump(out, format_name, prefixes=True)
+    elif format_name == "turtle":
+        from kg.export.turtle import write_turtle
+
+        write_turtle(sorted_triples(store), out)
     elif format_name == "jsonld":
-        _jsonld(store, out)
+        from kg.export.jsonld import write_jsonld
+
+        write_jsonld(sorted_triples(store), out)
     else:
         raise KGError(f"unknown export format {format_name!r}")
 
 
-def _sorted_lines(store: Store, out: IO[bytes], format_name: str) -> None:
+def sorted_lines(store: Store, format_name: str) -> bytes:
+    """The store's N-Quads or N-Triples (the union), distinct lines in byte order."""
     buffer = io.BytesIO()
     store.dump(buffer, format_name)
     data = buffer.getvalue()
     if len(data) <= SORT_IN_MEMORY_BYTES:
         lines = sorted(set(data.splitlines()))
-        out.write(b"\n".join(lines) + (b"\n" if lines else b""))
-        return
+        return b"\n".join(lines) + (b"\n" if lines else b"")
     # Large stores: the system sort spills to disk (LC_ALL=C gives byte order).
     result = subprocess.run(["sort", "-u"], input=data, stdout=subprocess.PIPE, check=True,
                             env={"LC_ALL": "C"})
-    out.write(result.stdout)
+    return result.stdout
 
 
-def _prefixed(store: Store, out: IO[bytes], format_name: str) -> None:
-    store.dump(out, format_name, prefixes=True)
+def sorted_triples(store: Store) -> Iterator[Any]:
+    """The union's distinct triples (pyoxigraph Triples) in N-Triples byte order: by subject first."""
+    import pyoxigraph as ox
 
-
-def _jsonld(store: Store, out: IO[bytes]) -> None:
-    store.dump(out, "jsonld", prefixes=True)
+    yield from ox.parse(sorted_lines(store, "ntriples"), ox.RdfFormat.N_TRIPLES)
