@@ -36,6 +36,7 @@ _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*(\(optional\))?\s*(.*)$")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_LIMIT = re.compile(r"\bLIMIT\s+(\d+)(\s+OFFSET\s+\d+)?\s*$", re.IGNORECASE)
 _NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 
 
@@ -80,8 +81,25 @@ class CannedQuery:
             start += 1
         return "".join(lines[start:])
 
-    def bind(self, values: dict[str, str] | None = None) -> str:
-        """The query text (header dropped) with parameters bound; unknown or missing ones raise."""
+    def bind(self, values: dict[str, str] | None = None, *, limit: int | None = None) -> str:
+        """The query text (header dropped) with parameters bound; unknown or missing ones raise.
+
+        ``limit`` caps the rows in the query itself (``LIMIT n`` after its ORDER BY), so the
+        engine can stop early instead of the caller dropping rows it had to wait for.
+        """
+        text = self._bound(values)
+        if limit is None:
+            return text
+        if limit < 0:
+            raise QueryError(f"a limit must be 0 or more, not {limit}")
+        stripped = text.rstrip()
+        existing = _LIMIT.search(stripped)
+        if existing:
+            capped = min(limit, int(existing.group(1)))
+            return stripped[: existing.start(1)] + str(capped) + stripped[existing.end(1) :] + "\n"
+        return stripped + f"\nLIMIT {limit}\n"
+
+    def _bound(self, values: dict[str, str] | None) -> str:
         values = values or {}
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(known))

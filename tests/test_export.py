@@ -182,3 +182,12 @@ def _absolute(name: str) -> str:
     prefix, _, local = name.partition(":")
     return {"ct": "https://clinicaltrials.gov/study/", "pubmed": "https://pubmed.ncbi.nlm.nih.gov/",
             "mesh": "http://id.nlm.nih.gov/mesh/"}[prefix] + local
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "nquads"])
+def test_export_reports_its_total_and_progress(resolved_seeds: Store, fmt: str) -> None:
+    totals: list[int] = []
+    steps: list[int] = []
+    export_rdf(resolved_seeds, io.BytesIO(), fmt, progress=steps.append, on_total=totals.append)
+    expected = len(resolved_seeds) if fmt == "nquads" else _distinct_triples(resolved_seeds)
+    assert totals == [expected] and sum(steps) == expected

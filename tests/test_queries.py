@@ -197,3 +197,14 @@ def test_parameter_values_are_checked_against_what_the_header_says() -> None:
 def test_a_missing_rq_file_is_file_not_found() -> None:
     with pytest.raises(QueryError, match=r"file not found: missing\.rq"):
         get_query("missing.rq")
+
+
+@pytest.mark.parametrize("name", ["trial-summary", "shared-exclusion-criteria", "class-counts"])
+def test_a_limit_goes_into_the_query_and_keeps_the_order(seed_store: Store, name: str) -> None:
+    query = get_query(name)
+    everything = seed_store.select(query.bind()).records()
+    assert len(everything) >= 1
+    assert seed_store.select(query.bind(limit=1)).records() == everything[:1]
+    assert seed_store.select(query.bind(limit=0)).records() == []
+    with pytest.raises(QueryError, match="0 or more"):
+        query.bind(limit=-1)

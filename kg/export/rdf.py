@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from kg.errors import KGError
@@ -28,22 +28,48 @@ from kg.store.base import Store
 SORT_IN_MEMORY_BYTES = 256 << 20
 
 
-def export_rdf(store: Store, out: IO[bytes], format_name: str) -> None:
-    """Write the store in ``turtle``, ``trig``, ``ntriples``, ``nquads`` or ``jsonld``."""
+def export_rdf(store: Store, out: IO[bytes], format_name: str, *, progress: Callable[[int], None] | None = None,
+               on_total: Callable[[int], None] | None = None) -> None:
+    """Write the store in ``turtle``, ``trig``, ``ntriples``, ``nquads`` or ``jsonld``.
+
+    ``on_total`` hears how many triples (or quads) will be written once the sort has counted
+    them, and ``progress`` how many more were written: a whole-registry export takes minutes,
+    and a progress bar with a total is what tells a person it is moving.
+    """
     if format_name in {"nquads", "ntriples"}:
-        out.write(sorted_lines(store, format_name))
+        data = sorted_lines(store, format_name)
+        count = data.count(b"\n")
+        if on_total is not None:
+            on_total(count)
+        out.write(data)
+        if progress is not None:
+            progress(count)
     elif format_name == "trig":
         store.dump(out, format_name, prefixes=True)
-    elif format_name == "turtle":
+    elif format_name in {"turtle", "jsonld"}:
+        from kg.export.jsonld import write_jsonld
         from kg.export.turtle import write_turtle
 
-        write_turtle(sorted_triples(store), out)
-    elif format_name == "jsonld":
-        from kg.export.jsonld import write_jsonld
-
-        write_jsonld(sorted_triples(store), out)
+        writer = write_turtle if format_name == "turtle" else write_jsonld
+        writer(_counted(sorted_lines(store, "ntriples"), progress, on_total), out)
     else:
         raise KGError(f"unknown export format {format_name!r}")
+
+
+def _counted(data: bytes, progress: Callable[[int], None] | None,
+             on_total: Callable[[int], None] | None, batch: int = 10_000) -> Iterator[Any]:
+    """Triples parsed from sorted N-Triples, reporting the total and every ``batch`` of them."""
+    import pyoxigraph as ox
+
+    if on_total is not None:
+        on_total(data.count(b"\n"))
+    done = 0
+    for done, triple in enumerate(ox.parse(data, ox.RdfFormat.N_TRIPLES), start=1):
+        yield triple
+        if progress is not None and done % batch == 0:
+            progress(batch)
+    if progress is not None and done % batch:
+        progress(done % batch)
 
 
 def sorted_lines(store: Store, format_name: str) -> bytes:
@@ -62,6 +88,4 @@ def sorted_lines(store: Store, format_name: str) -> bytes:
 
 def sorted_triples(store: Store) -> Iterator[Any]:
     """The union's distinct triples (pyoxigraph Triples) in N-Triples byte order: by subject first."""
-    import pyoxigraph as ox
-
-    yield from ox.parse(sorted_lines(store, "ntriples"), ox.RdfFormat.N_TRIPLES)
+    return _counted(sorted_lines(store, "ntriples"), None, None)
