@@ -12,7 +12,14 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kg.export.jsonld import CONTEXT_IRI, build_context, context_path, document_loader, load_context
+from kg.export.jsonld import (
+    CONTEXT_IRI,
+    build_context,
+    context_path,
+    document_loader,
+    load_context,
+    with_inline_context,
+)
 from kg.export.rdf import export_rdf
 from kg.resources import ontology_path
 from kg.store.base import Store
@@ -132,8 +139,7 @@ def test_jsonld_export_parses_back_to_the_same_graph_in_rdflib_and_pyld(resolved
     data = _export(resolved_seeds, "jsonld")
     expected = _triples(_with_alignment_types(_store_graph(resolved_seeds)))
     document = json.loads(data)
-    inline = {**document, "@context": load_context()["@context"]}
-    assert _triples(rdflib.Graph().parse(data=json.dumps(inline), format="json-ld")) == expected
+    assert _triples(rdflib.Graph().parse(data=with_inline_context(data), format="json-ld")) == expected
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": document_loader})
     assert _triples(rdflib.Graph().parse(data=nquads, format="nt")) == expected
 

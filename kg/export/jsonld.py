@@ -86,6 +86,19 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     return {"contextUrl": None, "documentUrl": CONTEXT_IRI, "document": load_context()}
 
 
+def with_inline_context(data: bytes | str) -> str:
+    """A trialkg JSON-LD document with the shipped context in place of its IRI.
+
+    Why: processors without a document-loader hook (rdflib's parser) would fetch the
+    context over the network; ``Graph().parse(data=with_inline_context(text), format="json-ld")``
+    reads the same graph offline.
+    """
+    document = json.loads(data)
+    if document.get("@context") == CONTEXT_IRI:
+        document["@context"] = load_context()["@context"]
+    return json.dumps(document, ensure_ascii=False)
+
+
 @lru_cache(maxsize=1)
 def _ontology() -> Any:
     import rdflib
