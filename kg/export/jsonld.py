@@ -173,7 +173,9 @@ class _Compactor:
         self.prefixes: list[tuple[str, str]] = []
         self.terms: dict[str, tuple[str, str | None]] = {}  # property/class IRI -> (term, coercion)
         for name, definition in context.items():
-            if isinstance(definition, str) and definition.endswith(("/", "#")) and ":" in definition[:8]:
+            # A prefix: an absolute IRI ending in a delimiter (JSON-LD 1.1 uses only those in compact IRIs).
+            if isinstance(definition, str) and definition.startswith(("http://", "https://")) \
+                    and definition.endswith(("/", "#")):
                 self.prefixes.append((name, definition))
         self.prefixes.sort(key=lambda item: -len(item[1]))
         for name, definition in context.items():
