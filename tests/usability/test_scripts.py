@@ -47,7 +47,7 @@ def test_scripts_test_installs_nothing_unless_asked(tmp_path: Path) -> None:
 
 def test_scripts_test_fast_leaves_out_the_slow_tests(tmp_path: Path) -> None:
     checkout = _fake_checkout(tmp_path)
-    assert _run(checkout, "--fast", "-x") == "-m|pytest|-m|not slow|-x|\n"
+    assert _run(checkout, "--fast", "-x") == "-m|pytest|-m|not slow and not browser|-x|\n"
 
 
 def test_ci_asks_for_the_browser() -> None:
