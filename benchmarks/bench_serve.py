@@ -170,7 +170,7 @@ def client(host: str, port: int, work: queue.Queue[Request | None], out: list[Ou
 
 def start_server(directory: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str, int]:
     with log.open("wb") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "kg.commands.serve", "serve", "--store", str(directory),
+        process = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(directory),
                                     "--port", "0", "--workers", str(workers), "--no-access-log"],
                                    stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 60

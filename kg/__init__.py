@@ -12,9 +12,8 @@ Example:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from kg.build import BuildReport, build
 from kg.store import open_store
+from kg.version import __version__
 
 __all__ = ["BuildReport", "__version__", "build", "open_store"]

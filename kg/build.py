@@ -1,9 +1,9 @@
-"""The build pipeline: files -> raw records -> (parse + emit in workers) -> store.
+"""Build: the pipeline's records bulk-loaded into a store, then resolution and author links.
 
-Reading stays in the parent (it keeps file order and sees every failure); parsing and
-emitting, the CPU-bound part, run in a process pool when ``jobs > 1``; the parent
-bulk-loads N-Quads chunks into the store. Nothing holds the whole input or the whole
-graph in Python: memory is bounded by the chunk size and the pool's window.
+The records come from :func:`kg.pipeline.run` (read in the parent, parsed and emitted in
+workers); this module keeps one graph per record (the newest copy), bulk-loads N-Quads
+chunks, and then runs the post-load stages (:func:`kg.resolve.post_load`) unless asked not
+to, so the library, the CLI, sync and the test fixtures all give the same store.
 
 Every record either lands in the store or is listed in the report (failed, or
 superseded by a newer copy of the same trial); a bad record never stops the others
@@ -18,99 +18,37 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import multiprocessing
-import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-from kg.errors import KGError, RecordError, SourceError
-from kg.rdf.provenance import BuildContext, file_sha256, record_quads, source_file_iri, source_file_quads
-from kg.rdf.records import emit_record
-from kg.sources import get_format, iter_input_files, sniff
-from kg.sources.base import RawRecord
+from kg.errors import RecordError
+from kg.pipeline import Issue, Loaded, RunReport, in_shard, parse_shard, read_tasks, run
+from kg.rdf.provenance import BuildContext
+from kg.resolve import post_load
 from kg.store.base import Store
 
+__all__ = ["BuildReport", "Issue", "build", "build_labelled_store", "in_shard", "parse_shard"]
+
 DEFAULT_CHUNK_BYTES = 32 << 20
-_REGISTRY_ID = re.compile(r"^NCT\d{8}$")
-_WINDOW = 2048  # records handed to the pool at once: bounds memory whatever the input size
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """A failed record, a skipped duplicate or a warning: where it was and why."""
-
-    source: str
-    record: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        return str(RecordError(self.reason, source=self.source, record=self.record))
 
 
 @dataclass
-class BuildReport:
-    files: int = 0
-    records_read: int = 0
+class BuildReport(RunReport):
     records_loaded: int = 0
     quads: int = 0
-    seconds: float = 0.0
     load_seconds: float = 0.0  # of which: waiting for the store to take the quads
     stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages (resolution, ...)
-    failures: list[Issue] = field(default_factory=list)
-    superseded: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-
-    @property
-    def records_failed(self) -> int:
-        return len(self.failures)
+    stage_summaries: dict[str, str] = field(default_factory=dict)  # one line per post-load stage
 
     def to_json(self) -> bytes:
         """The machine-readable report (``kg build --report FILE``)."""
         document = asdict(self)
         document["records_failed"] = self.records_failed
         return orjson.dumps(document, option=orjson.OPT_INDENT_2)
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    source: str
-    record_id: str
-    last_changed: str
-    graph: str
-    data: bytes
-    quads: int
-    warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Task:
-    raw: RawRecord
-    source_iri: str
-    context: BuildContext
-
-
-def process_record(task: _Task) -> _Loaded | Issue:
-    """Parse and emit one record (runs in a worker); any failure becomes an Issue."""
-    raw = task.raw
-    try:
-        parsed = get_format(raw.format).parse(raw)
-        emitted = emit_record(parsed.record)
-        lines = emitted.lines
-        lines += record_quads(emitted.graph, emitted.subject, emitted.record_id, raw.format, task.source_iri,
-                              emitted.last_changed, task.context)
-    except KGError as error:
-        return Issue(raw.source, error.record or raw.record, error.message)
-    except Exception as error:  # a parser bug must not lose the record silently
-        return Issue(raw.source, raw.record, f"internal error {type(error).__name__}: {error}")
-    return _Loaded(raw.source, emitted.record_id, emitted.last_changed, emitted.graph,
-                   "".join(lines).encode("utf-8"), len(lines), parsed.warnings)
 
 
 class _Loader:
@@ -126,7 +64,7 @@ class _Loader:
         self.seen: dict[str, tuple[str, str]] = {}  # record graph -> (last_changed, source)
         self.replace_existing = len(store) > 0
 
-    def add(self, loaded: _Loaded) -> None:
+    def add(self, loaded: Loaded) -> None:
         previous = self.seen.get(loaded.graph)
         record = loaded.record_id
         if previous is not None:
@@ -169,51 +107,6 @@ class _Loader:
         self.pending_graphs.clear()
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"2/4"`` -> ``(2, 4)``: this machine builds the second of four disjoint parts."""
-    index, sep, count = text.partition("/")
-    if not sep or not index.isdigit() or not count.isdigit() or not 1 <= int(index) <= int(count):
-        raise KGError(f"--shard must be i/n with 1 <= i <= n, not {text!r}")
-    return int(index), int(count)
-
-
-def in_shard(record_id: str, shard: tuple[int, int] | None) -> bool:
-    """Whether a record belongs to a shard: a stable hash of its id, so every machine agrees."""
-    if shard is None:
-        return True
-    digest = hashlib.blake2b(record_id.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % shard[1] == shard[0] - 1
-
-
-def _tasks(paths: Iterable[Path], report: BuildReport, loader: _Loader, context: BuildContext,
-           format_name: str | None, shard: tuple[int, int] | None) -> Iterator[_Task]:
-    """Raw records of every input file; unreadable files and pieces go to the report."""
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as error:
-        report.failures.append(Issue(error.source or "", None, error.message))
-        files = [p for p in paths if p.exists()]
-        files = list(iter_input_files(files))
-    for path in files:
-        report.files += 1
-        try:
-            source_format = get_format(format_name) if format_name else sniff(path)
-            sha = file_sha256(path)
-            loader.add_quads(source_file_quads(path, sha, source_format.name, context))
-            for item in source_format.read(path):
-                report.records_read += 1
-                if isinstance(item, RecordError):
-                    report.failures.append(Issue(item.source or str(path), item.record, item.message))
-                elif shard is None or not _REGISTRY_ID.match(item.record) or in_shard(item.record, shard):
-                    yield _Task(item, source_file_iri(sha), context)
-                else:
-                    report.records_read -= 1  # another shard's record
-        except SourceError as error:
-            report.failures.append(Issue(error.source or str(path), error.record, error.message))
-        except OSError as error:
-            report.failures.append(Issue(str(path), None, f"cannot read: {error.strerror or error}"))
-
-
 def build(
     paths: Iterable[Path | str],
     store: Store,
@@ -222,49 +115,64 @@ def build(
     strict: bool = False,
     format_name: str | None = None,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-    progress: Any = None,
+    progress: Callable[[int], None] | None = None,
     shard: tuple[int, int] | None = None,
+    resolve: bool = True,
 ) -> BuildReport:
     """Build trial records from files and folders into a store, and report what happened.
 
     ``jobs`` worker processes parse and emit (1 runs in-process). ``progress`` is an
     optional callable taking the number of records just finished (a tqdm ``update``).
     With ``strict`` the first failed record raises its error. ``shard=(i, n)`` builds only
-    the records whose id hashes to part i of n (see :func:`in_shard`).
+    the records whose id hashes to part i of n (see :func:`in_shard`). ``resolve=False``
+    skips the post-load stages (entity resolution, investigator-author links).
     """
     started = time.perf_counter()
     report = BuildReport()
     context = BuildContext.start()
     loader = _Loader(store, report, chunk_bytes)
     loader.add_quads(context.activity_quads())
-    tasks = _tasks([Path(p) for p in paths], report, loader, context, format_name, shard)
-    pool = multiprocessing.Pool(jobs) if jobs > 1 else None
-    try:
-        while True:
-            window = list(itertools.islice(tasks, _WINDOW))
-            if not window:
-                break
-            results = pool.imap(process_record, window, chunksize=32) if pool else map(process_record, window)
-            for result in results:
-                if shard is not None and not isinstance(result, Issue) and not in_shard(result.record_id, shard):
-                    report.records_read -= 1  # its id was only known after parsing: another shard's
-                    continue
-                if isinstance(result, Issue):
-                    report.failures.append(result)
-                    if strict:
-                        raise RecordError(result.reason, source=result.source, record=result.record)
-                else:
-                    loader.add(result)
-                    report.warnings.extend(Issue(result.source, result.record_id, w) for w in result.warnings)
-            if progress is not None:
-                progress(len(window))
-            if strict and report.failures:
-                first = report.failures[0]
-                raise RecordError(first.reason, source=first.source, record=first.record)
-        loader.flush()
-        store.flush()
-    finally:
-        if pool is not None:
-            pool.terminate()
+    tasks = read_tasks([Path(p) for p in paths], report, context, format_name=format_name, shard=shard,
+                       on_file=lambda _iri, quads: loader.add_quads(quads))
+    for _task, result in run(tasks, jobs, progress):
+        if shard is not None and not isinstance(result, Issue) and not in_shard(result.record_id, shard):
+            report.records_read -= 1  # its id was only known after parsing: another shard's
+            continue
+        if isinstance(result, Issue):
+            report.failures.append(result)
+        else:
+            loader.add(result)
+            report.warnings.extend(Issue(result.source, result.record_id, w) for w in result.warnings)
+        if strict and report.failures:  # a failed record, or a file or piece reading reported
+            first = report.failures[0]
+            raise RecordError(first.reason, source=first.source, record=first.record)
+    if strict and report.failures:  # files that failed after the last record was read
+        first = report.failures[0]
+        raise RecordError(first.reason, source=first.source, record=first.record)
+    loader.flush()
+    store.flush()
+    if resolve and report.records_loaded and _resolvable(store):
+        stages = post_load(store)
+        report.stage_seconds.update(stages.seconds)
+        report.stage_summaries.update(stages.summaries)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _resolvable(store: Store) -> bool:
+    """Resolution reads the store back; a write-only target (an N-Quads file) has nothing to read."""
+    return store.readable
+
+
+def build_labelled_store(labels: Path) -> Store:
+    """A fresh in-memory store of the sources a labelled resolution set names, built and resolved.
+
+    Why here: evaluating resolution (:func:`kg.resolve.evaluate.evaluate`) needs the store a
+    user would build, and building is this module's job, not resolution's.
+    """
+    from kg.resolve.evaluate import sources
+    from kg.store import open_store
+
+    store = open_store(None)
+    build(sources(labels), store)
+    return store

@@ -8,7 +8,7 @@ Conventions, chosen so the records are comparable across formats:
 
 * Coded values use the ClinicalTrials.gov API v2 vocabulary (``"COMPLETED"``,
   ``"PHASE1"``, ``"RANDOMIZED"``, ``"ACTIVE_COMPARATOR"``...). Parsers of older formats
-  map their labels with :mod:`kg.sources.vocab`.
+  map their labels with :mod:`kg.rules.codes`.
 * Dates are ISO 8601 strings of the precision the source states (``"2011-01"`` or
   ``"2011-01-31"``), never invented days.
 * Absent means ``None`` (scalars) or ``()`` (lists); parsers never store empty strings.
@@ -53,6 +53,7 @@ class Organization:
 
     name: str
     org_class: str | None = None  # NIH | FED | INDUSTRY | OTHER | ...
+    key: str | None = None  # finished at parse: the institution key (kg.rules.institutions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,13 @@ class PersonMention:
     role: str  # PRINCIPAL_INVESTIGATOR | STUDY_CHAIR | STUDY_DIRECTOR | SUB_INVESTIGATOR | RESPONSIBLE_PARTY ...
     degree: str | None = None
     affiliation: str | None = None
+    # Finished at parse (kg.rules.persons, kg.rules.institutions): the person key (None for a
+    # desk, a role or a company), the name without degrees, the degrees stated, the
+    # affiliation's institution key.
+    key: str | None = None
+    person_name: str | None = None
+    degrees: tuple[str, ...] = ()
+    affiliation_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,7 @@ class ResponsibleParty:
     name: str | None = None
     title: str | None = None
     affiliation: str | None = None
+    mention: PersonMention | None = None  # finished at parse: the investigator it names, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,7 @@ class Site:
     status: str | None = None  # RECRUITING | COMPLETED | ...
     geo: GeoPoint | None = None
     investigators: tuple[PersonMention, ...] = ()
+    key: tuple[str, str, str] | None = None  # finished at parse: (facility, city, country) keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +120,7 @@ class Intervention:
     description: str | None = None
     arm_labels: tuple[str, ...] = ()
     other_names: tuple[str, ...] = ()
+    normalized_name: str | None = None  # finished at parse (kg.rules.concepts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +137,42 @@ class Criterion:
 
     text: str
     kind: str  # INCLUSION | EXCLUSION
+    # Finished at parse (kg.rules.criteria, kg.rules.constraints): the normal form that
+    # equal criteria share, its concept key, and the bounds it states.
+    normalized: str = ""
+    concept_key: str = ""
+    constraints: tuple[Constraint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """One bound a criterion states: ``variable comparator value unit`` (kg.rules.constraints)."""
+
+    variable: str
+    comparator: str  # < <= > >= =
+    value: float
+    unit: str | None
+    normalized_value: float | None
+    normalized_unit: str | None
+    text: str
+    variable_label: str = ""
+
+    @property
+    def signature(self) -> tuple[str, str, float]:
+        """What two criteria must share to state the same bound (the value in canonical units)."""
+        value = self.normalized_value if self.normalized_value is not None else self.value
+        return (self.variable, self.comparator, round(value, 6))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A data-quality finding about one record: two of its fields contradict each other."""
+
+    code: str
+    severity: str  # error | warning
+    message: str
+    stated: str | None = None
+    structured: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +214,7 @@ class Reference:
     citation: str | None = None
     type: str | None = None  # BACKGROUND | RESULT | DERIVED
     doi: str | None = None
+    parsed: Citation | None = None  # finished at parse (kg.rules.citations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +279,10 @@ class Trial:
     last_verified: str | None = None
     results_first_posted: StudyDate | None = None
     has_results: bool | None = None
+    # Finished at parse: condition keys (parallel to ``conditions``; "" for none) and the
+    # data-quality findings of this record (kg.rules.quality).
+    condition_keys: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     @property
     def last_changed(self) -> str:
@@ -264,6 +316,7 @@ class Author:
     collective: str | None = None
     affiliations: tuple[str, ...] = ()
     orcid: str | None = None  # the bare id, 0000-0002-4590-7461
+    key: str | None = None  # finished at parse: family name + initials, folded (kg.rules.authors)
 
     @property
     def display_name(self) -> str:
@@ -284,6 +337,7 @@ class Journal:
     issn_linking: str | None = None
     nlm_id: str | None = None
     country: str | None = None
+    key: str | None = None  # finished at parse: the folded abbreviation
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +369,7 @@ class Grant:
     agency: str | None = None
     acronym: str | None = None
     country: str | None = None
+    agency_key: str | None = None  # finished at parse: the agency's institution key
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +405,7 @@ class Citation:
     pmid: str | None = None
     pmcid: str | None = None
     epublished: str | None = None  # "Epub 2015 Dec 1"
+    journal_key: str | None = None  # finished at parse: the folded journal abbreviation
 
 
 @dataclass(frozen=True, slots=True)

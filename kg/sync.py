@@ -9,9 +9,11 @@ the same kind (same graph namespace, e.g. ``.../graph/ctgov/``) that the sync di
 is removed, but never when any record failed to read, since a truncated download must
 not empty the store.
 
-The same code syncs the embedded store and a remote one (:class:`~kg.store.remote.RemoteStore`,
-where each record is replaced in one request). Parsing and emitting reuse the build's
-``process_record``, so a synced record graph is the one ``kg build`` would have made.
+The same code syncs the embedded store and a remote one (a remote store replaces each
+chunk of records in one request). Records come from the one pipeline (:func:`kg.pipeline.run`),
+so a synced record graph is the one ``kg build`` would have made. After a sync that changed
+anything, the post-load stages run again (:func:`kg.resolve.post_load`), so resolution and
+author links are never left stale.
 
 A record whose content changed without a newer last-update date is skipped (the registry
 bumps the date on every change); ``force=True`` replaces every record read.
@@ -27,50 +29,36 @@ Example:
 from __future__ import annotations
 
 import itertools
-import multiprocessing
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
-import pyoxigraph as ox
 
-from kg.build import Issue, _Loaded, _Task, process_record
-from kg.errors import RecordError, SourceError
+from kg.pipeline import Issue, Loaded, RunReport, read_tasks, run
 from kg.rdf.namespaces import ONTOLOGY
-from kg.rdf.provenance import BuildContext, file_sha256, source_file_iri, source_file_quads
-from kg.sources import get_format, iter_input_files, sniff
+from kg.rdf.provenance import BuildContext
+from kg.resolve import post_load
 from kg.store.base import Store
-from kg.store.remote import RemoteStore
 
 DEFAULT_CHUNK_BYTES = 8 << 20
-_WINDOW = 2048
 _PAGE = 50_000
 _ADDED, _UPDATED, _UNCHANGED, _STALE = "added", "updated", "unchanged", "stale"
 
 
 @dataclass
-class SyncReport:
-    files: int = 0
-    records_read: int = 0
+class SyncReport(RunReport):
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     stale: int = 0  # older than the copy already in the store: kept the store's
     removed: int = 0
     quads: int = 0
-    seconds: float = 0.0
     removal_skipped: str | None = None
-    failures: list[Issue] = field(default_factory=list)
-    superseded: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-
-    @property
-    def records_failed(self) -> int:
-        return len(self.failures)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages run again
+    stage_summaries: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -111,7 +99,7 @@ class _Writer:
         self.pending: dict[str, bytes] = {}
         self.size = 0
 
-    def replace(self, loaded: _Loaded) -> None:
+    def replace(self, loaded: Loaded) -> None:
         previous = self.pending.pop(loaded.graph, None)
         self.size -= len(previous) if previous else 0
         self.pending[loaded.graph] = loaded.data
@@ -122,43 +110,12 @@ class _Writer:
     def flush(self) -> None:
         if not self.pending:
             return
-        data = b"".join(self.pending.values())
-        if isinstance(self.store, RemoteStore):
-            self.store.replace_nquads(data)  # drop + insert per graph in one request (or GSP PUT)
-        else:
-            self.store.remove_graphs(list(self.pending))
-            self.store.load_nquads(data)
+        self.store.replace_graphs(list(self.pending), b"".join(self.pending.values()))
         self.pending.clear()
         self.size = 0
 
 
-def _tasks(paths: Iterable[Path], report: SyncReport, context: BuildContext, format_name: str | None,
-           sources: dict[str, list[str]]) -> Iterator[_Task]:
-    """Raw records of every file (as kg.build reads them); files' metadata quads kept for later."""
-    try:
-        files = list(iter_input_files(paths))
-    except SourceError as error:
-        report.failures.append(Issue(error.source or "", None, error.message))
-        files = list(iter_input_files([p for p in paths if p.exists()]))
-    for path in files:
-        report.files += 1
-        try:
-            source_format = get_format(format_name) if format_name else sniff(path)
-            sha = file_sha256(path)
-            sources[source_file_iri(sha)] = source_file_quads(path, sha, source_format.name, context)
-            for item in source_format.read(path):
-                report.records_read += 1
-                if isinstance(item, RecordError):
-                    report.failures.append(Issue(item.source or str(path), item.record, item.message))
-                else:
-                    yield _Task(item, source_file_iri(sha), context)
-        except SourceError as error:
-            report.failures.append(Issue(error.source or str(path), error.record, error.message))
-        except OSError as error:
-            report.failures.append(Issue(str(path), None, f"cannot read: {error.strerror or error}"))
-
-
-def _decide(loaded: _Loaded, stored: str | None, force: bool) -> str:
+def _decide(loaded: Loaded, stored: str | None, force: bool) -> str:
     if stored is None:
         return _ADDED
     if not force and loaded.last_changed and stored:
@@ -171,8 +128,11 @@ def _decide(loaded: _Loaded, stored: str | None, force: bool) -> str:
 
 def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force: bool = False, jobs: int = 1,
          format_name: str | None = None, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-         progress: Callable[[int], None] | None = None) -> SyncReport:
-    """Bring ``store`` up to date with the records in ``paths``; see the module docstring."""
+         progress: Callable[[int], None] | None = None, resolve: bool = True) -> SyncReport:
+    """Bring ``store`` up to date with the records in ``paths``; see the module docstring.
+
+    ``resolve=False`` leaves resolution and author links as they were (stale if anything changed).
+    """
     started = time.perf_counter()
     report = SyncReport()
     existing = stored_versions(store)
@@ -182,39 +142,31 @@ def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force
     seen: dict[str, str] = {}  # graph -> last_changed of the copy kept from this sync
     outcome: dict[str, str] = {}
     writer = _Writer(store, chunk_bytes)
-    tasks = _tasks([Path(p) for p in paths], report, context, format_name, sources)
-    pool = multiprocessing.Pool(jobs) if jobs > 1 else None
-    try:
-        while window := list(itertools.islice(tasks, _WINDOW)):
-            results = pool.imap(process_record, window, chunksize=32) if pool else map(process_record, window)
-            for task, result in zip(window, results, strict=True):
-                if isinstance(result, Issue):
-                    report.failures.append(result)
-                    continue
-                graph = result.graph
-                if graph in seen:  # another copy of the same record earlier in this sync
-                    if result.last_changed < seen[graph]:
-                        report.superseded.append(Issue(result.source, result.record_id,
-                                                       "older copy of the same record in this sync"))
-                        continue
-                    report.superseded.append(Issue(result.source, result.record_id,
-                                                   "replaces an earlier copy in this sync (same or newer)"))
-                seen[graph] = result.last_changed
-                decision = _decide(result, existing.get(graph), force)
-                if outcome.get(graph) in (_ADDED, _UPDATED) and decision in (_UNCHANGED, _STALE):
-                    decision = _UPDATED  # an earlier copy already replaced it: this newer one wins
-                outcome[graph] = decision
-                if decision in (_ADDED, _UPDATED):
-                    report.warnings.extend(Issue(result.source, result.record_id, w) for w in result.warnings)
-                    writer.replace(result)
-                    used_sources.add(task.source_iri)
-                    report.quads += result.quads
-            if progress is not None:
-                progress(len(window))
-        writer.flush()
-    finally:
-        if pool is not None:
-            pool.terminate()
+    tasks = read_tasks([Path(p) for p in paths], report, context, format_name=format_name,
+                       on_file=sources.__setitem__)
+    for task, result in run(tasks, jobs, progress):
+        if isinstance(result, Issue):
+            report.failures.append(result)
+            continue
+        graph = result.graph
+        if graph in seen:  # another copy of the same record earlier in this sync
+            if result.last_changed < seen[graph]:
+                report.superseded.append(Issue(result.source, result.record_id,
+                                               "older copy of the same record in this sync"))
+                continue
+            report.superseded.append(Issue(result.source, result.record_id,
+                                           "replaces an earlier copy in this sync (same or newer)"))
+        seen[graph] = result.last_changed
+        decision = _decide(result, existing.get(graph), force)
+        if outcome.get(graph) in (_ADDED, _UPDATED) and decision in (_UNCHANGED, _STALE):
+            decision = _UPDATED  # an earlier copy already replaced it: this newer one wins
+        outcome[graph] = decision
+        if decision in (_ADDED, _UPDATED):
+            report.warnings.extend(Issue(result.source, result.record_id, w) for w in result.warnings)
+            writer.replace(result)
+            used_sources.add(task.source_iri)
+            report.quads += result.quads
+    writer.flush()
     counts = Counter(outcome.values())
     report.added, report.updated = counts[_ADDED], counts[_UPDATED]
     report.unchanged, report.stale = counts[_UNCHANGED], counts[_STALE]
@@ -224,6 +176,10 @@ def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force
     if full:
         _remove_absent(store, report, existing, seen)
     store.flush()
+    if resolve and report.changed and store.readable:
+        stages = post_load(store)
+        report.stage_seconds.update(stages.seconds)
+        report.stage_summaries.update(stages.summaries)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -237,66 +193,3 @@ def _remove_absent(store: Store, report: SyncReport, existing: dict[str, str], s
         return
     store.remove_graphs(absent)
     report.removed = len(absent)
-
-
-@dataclass
-class PushReport:
-    graphs: int = 0
-    quads: int = 0
-    requests: int = 0
-    seconds: float = 0.0
-
-
-def push(source: Store, target: RemoteStore, *, batch_bytes: int = DEFAULT_CHUNK_BYTES) -> PushReport:
-    """Upload every named graph of ``source`` to ``target``, replacing the graphs of the same name.
-
-    Graphs only the target has are left alone. Streams through a temporary N-Quads file,
-    so the source can be larger than memory.
-
-    Example::
-
-        push(open_store("kg-store", read_only=True),
-             open_remote_store(url + "/query", url + "/update", url + "/store"))
-    """
-    started = time.perf_counter()
-    report = PushReport()
-    done: set[str] = set()
-    with tempfile.TemporaryFile() as spool:
-        source.dump(spool, "nquads")
-        spool.seek(0)
-        batch: list[ox.Quad] = []
-        size = 0
-        for quad in ox.parse(spool, ox.RdfFormat.N_QUADS):
-            batch.append(quad)
-            size += len(str(quad)) + 3
-            if size >= batch_bytes:
-                _push_batch(batch, target, done, report)
-                batch, size = [], 0
-        _push_batch(batch, target, done, report)
-    report.graphs = len(done)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _push_batch(quads: list[ox.Quad], target: RemoteStore, done: set[str], report: PushReport) -> None:
-    """First sight of a graph replaces it on the target; later batches of the same graph add to it."""
-    if not quads:
-        return
-    fresh = [q for q in quads if _graph_name(q) not in done]
-    more = [q for q in quads if _graph_name(q) in done]
-    for part, replace in ((fresh, True), (more, False)):
-        if not part:
-            continue
-        data = ox.serialize(part, format=ox.RdfFormat.N_QUADS) or b""
-        if replace:
-            target.replace_nquads(data)
-        else:
-            target.load_nquads(data)
-        report.requests += 1
-    done.update(_graph_name(q) for q in quads)
-    report.quads += len(quads)
-
-
-def _graph_name(quad: ox.Quad) -> str:
-    graph = quad.graph_name
-    return graph.value if isinstance(graph, ox.NamedNode) else ""

@@ -16,8 +16,8 @@ Example:
     >>> store = open_store(None)
     >>> _ = build(["examples"], store)
     >>> report = validate(store)
-    >>> report.conforms, report.graphs_checked
-    (True, 2)
+    >>> report.conforms, report.graphs_checked  # two records, the resolution and author-link graphs
+    (True, 4)
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SH = "http://www.w3.org/ns/shacl#"
 SHAPES = "https://w3id.org/trialkg/shapes#"
 _PROV_USED = PROV + "used"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 Triple = tuple[Term, Term, Term]
 
@@ -180,11 +181,14 @@ def _values(variable: str, nodes: list[str]) -> Iterator[str]:
         yield f"VALUES ?{variable} {{ {' '.join(iri(node) for node in nodes[i : i + _VALUES_CHUNK])} }}"
 
 
-def _batch_triples(store: Store, graphs: list[str]) -> list[Triple]:
-    """The triples of some graphs plus the full description of every node they mention.
+def _batch_triples(store: Store, graphs: list[str]) -> tuple[list[Triple], frozenset[str]]:
+    """The triples of some graphs plus the full description of every node they mention, and
+    the nodes the graphs describe (their subjects): the batch reports on those only.
 
     Nodes mentioned only as objects are described without ``prov:used``: a build that
-    read a folder of 500,000 files would otherwise bring them all into every batch.
+    read a folder of 500,000 files would otherwise bring them all into every batch. They
+    are checked in the batch of the graph that describes them: a trial that the resolution
+    graph mentions is checked with its own record graph, where its arms and criteria are.
     """
     subjects: set[str] = set()
     objects: set[str] = set()
@@ -196,16 +200,51 @@ def _batch_triples(store: Store, graphs: list[str]) -> list[Triple]:
             if o is not None and o.kind == "uri":
                 objects.add(o.value)
     triples: set[Triple] = set()
-    for nodes, condition in ((sorted(subjects), ""), (sorted(objects - subjects), f"FILTER(?p != <{_PROV_USED}>)")):
-        for values in _values("s", nodes):
-            for s, p, o in store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {values} ?s ?p ?o {condition} }}").rows:
-                if s is not None and p is not None and o is not None:
-                    triples.add((s, p, o))
-    return sorted(triples, key=lambda t: (t[0].value, t[1].value, t[2].value))
+    _describe(store, sorted(subjects), "", triples)
+    # Everything the subjects' full descriptions point at (a trial the resolution graph
+    # mentions points at arms and criteria described in its own record graph).
+    objects |= {o.value for _, _, o in triples if o.kind == "uri"}
+    _describe(store, sorted(objects - subjects), f"FILTER(?p != <{_PROV_USED}>)", triples)
+    # Shapes that constrain a node by who points at it (a role has one trial via ^tkg:hasRole)
+    # need those inbound links and their sources' types: the resolution and link graphs
+    # mention roles, sites and criteria whose parent sits in another record graph.
+    links = " ".join(iri(predicate) for predicate in _inverse_predicates())
+    parents: set[str] = set()
+    for values in _values("s", sorted(subjects)):
+        query = f"SELECT DISTINCT ?x ?p ?s WHERE {{ {values} VALUES ?p {{ {links} }} ?x ?p ?s }}"
+        for x, p, o in store.select(query).rows:
+            if x is not None and p is not None and o is not None:
+                triples.add((x, p, o))
+                parents.add(x.value)
+    for values in _values("s", sorted(parents - subjects)):
+        for s, p, o in store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {values} ?s ?p ?o "
+                                    f"FILTER(?p = <{_RDF_TYPE}>) }}").rows:
+            if s is not None and p is not None and o is not None:
+                triples.add((s, p, o))
+    return sorted(triples, key=lambda t: (t[0].value, t[1].value, t[2].value)), frozenset(subjects)
 
 
-def _check_batch(triples: list[Triple]) -> tuple[int, list[ValidationResult]]:
-    return len(triples), validate_triples(triples)
+def _describe(store: Store, nodes: list[str], condition: str, triples: set[Triple]) -> None:
+    """Add every statement about ``nodes`` (in any graph) that meets ``condition``."""
+    for values in _values("s", nodes):
+        for s, p, o in store.select(f"SELECT DISTINCT ?s ?p ?o WHERE {{ {values} ?s ?p ?o {condition} }}").rows:
+            if s is not None and p is not None and o is not None:
+                triples.add((s, p, o))
+
+
+@functools.lru_cache(maxsize=1)
+def _inverse_predicates() -> tuple[str, ...]:
+    """The predicates the shapes follow backwards (``sh:inversePath``), sorted."""
+    import rdflib
+
+    found = {str(o) for o in _shapes().objects(None, rdflib.URIRef(_SH + "inversePath"))}
+    return tuple(sorted(found)) or ("urn:trialkg:none",)
+
+
+def _check_batch(work: tuple[list[Triple], frozenset[str]]) -> tuple[int, list[ValidationResult]]:
+    triples, described = work
+    results = validate_triples(triples)
+    return len(triples), [r for r in results if r.focus in described or r.focus.startswith('"')]
 
 
 def validate_triples(triples: list[Triple] | Any) -> list[ValidationResult]:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg import build, open_store
-from kg.commands.publications import register
+from kg.cli.publications import register
 from kg.queries import get_query
 from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH
 from kg.resolve.authorship import link_investigators_to_authors

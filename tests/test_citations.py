@@ -11,7 +11,7 @@ import re
 import pytest
 
 from kg.model import Author
-from kg.resolve.citations import parse_citation
+from kg.rules.citations import parse_citation
 from kg.store.base import Store
 from tests.conftest import MODERN_SEED
 
@@ -68,9 +68,9 @@ def test_seed_trial_publications_carry_parsed_citations(seed_store: Store) -> No
         ("35086778", "10", "Cytotherapy", "2022", "10.1016/j.jcyt.2021.09.015", "10"),
     ]
     order = seed_store.select(TKG + """
-        SELECT ?name WHERE { <https://pubmed.ncbi.nlm.nih.gov/35086778> tkg:hasAuthorship ?a .
+        SELECT DISTINCT ?pos ?name WHERE { <https://pubmed.ncbi.nlm.nih.gov/35086778> tkg:hasAuthorship ?a .
                              ?a tkg:position ?pos ; tkg:authorName ?name } ORDER BY ?pos""").values()
-    assert [name for (name,) in order] == _seed_citations()["35086778"].split(". ")[0].split(", ")
+    assert [name for (_pos, name) in order] == _seed_citations()["35086778"].split(". ")[0].split(", ")
 
 
 @pytest.mark.parametrize(("citation", "authors", "truncated", "journal", "published", "pages"), [

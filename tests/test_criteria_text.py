@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kg.resolve.criteria import normalize_criterion
-from kg.sources.criteria_text import split_criteria
+from kg.rules.criteria import normalize_criterion
+from kg.rules.eligibility import split_criteria
 
 
 def kinds_and_texts(text: str) -> list[tuple[str, str]]:

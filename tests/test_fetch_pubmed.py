@@ -206,7 +206,7 @@ def test_fetch_pubmed_and_deletions_commands(eutils: FakeEutils, tmp_path: Path)
     import click
     from click.testing import CliRunner
 
-    from kg.commands.publications import register
+    from kg.cli.publications import register
 
     group = click.Group("kg")
     register(group)

@@ -28,13 +28,14 @@ from kg.queries import CannedQuery, list_queries
 from kg.store import open_store
 from kg.store.base import Store
 from kg.store.generations import StoreDirectory
+from kg.store.push import push
 from kg.store.remote import RemoteStore, open_remote_store, split_by_graph
-from kg.sync import push, sync
+from kg.sync import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 TOKEN = "remote-test-token-0123456789abcdef"
-KG = [sys.executable, "-m", "kg.commands.serve"]  # `python -m kg` once kg.cli registers serve/push/sync
+KG = [sys.executable, "-m", "kg"]  # `python -m kg` once kg.cli registers serve/push/sync
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ def test_push_and_sync_from_the_command_line(kg_server: Server, tmp_path: Path) 
     pushed = subprocess.run([*KG, "push", "--endpoint", kg_server.query, "--store", str(store_dir),
                              "--token-file", str(token_file)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert pushed.returncode == 0, pushed.stderr
-    assert re.search(r"pushed .*: 3 graphs", pushed.stderr), pushed.stderr
+    # two record graphs, the metadata graph, and the resolution and author-link graphs sync wrote
+    assert re.search(r"pushed .*: 5 graphs", pushed.stderr), pushed.stderr
     with open_store(store_dir, read_only=True) as local:
         assert kg_server.store().graphs() == local.graphs()
     refused = subprocess.run([*KG, "push", "--endpoint", kg_server.query, "--store", str(store_dir)],

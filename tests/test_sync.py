@@ -25,7 +25,7 @@ CLASSIC = EXAMPLES / "001_ca6197c953f8c59c.txt"
 CHANGED_GRAPH = "https://w3id.org/trialkg/graph/ctgov/NCT01374854"
 OTHER_GRAPH = "https://w3id.org/trialkg/graph/ctgov/NCT01719640"
 META_GRAPH = "https://w3id.org/trialkg/graph/meta"
-KG = [sys.executable, "-m", "kg.commands.serve"]  # `python -m kg` once kg.cli registers sync
+KG = [sys.executable, "-m", "kg"]  # `python -m kg` once kg.cli registers sync
 PEOPLE = """PREFIX tkg: <https://w3id.org/trialkg/ontology#>
 SELECT DISTINCT ?name WHERE { <https://clinicaltrials.gov/study/NCT01374854> tkg:hasRole/tkg:agent/tkg:name ?name }"""
 

@@ -25,11 +25,11 @@ from typing import IO, TYPE_CHECKING
 
 import networkx as nx
 
-from kg import __version__
 from kg.analyze.metrics import METRIC_COLUMNS, AlgorithmRun, MetricSettings, compute_metrics
 from kg.analyze.projections import DEFAULT_MAX_EDGES, DEFAULT_MAX_SHARED, project
 from kg.rdf.provenance import extraction_time
 from kg.store.base import Store
+from kg.version import __version__
 
 if TYPE_CHECKING:
     import pandas

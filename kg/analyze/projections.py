@@ -18,7 +18,7 @@ Example:
     >>> edge = graph.edges["https://clinicaltrials.gov/study/NCT01374854",
     ...                    "https://clinicaltrials.gov/study/NCT01719640"]
     >>> edge["shared_pi"], edge["shared_exclusion"]
-    (1, 27)
+    (1, 31)
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Example:
     >>> from kg import build, open_store
     >>> store = open_store(None); _ = build(["examples"], store)
     >>> [(row["trial1"], row["shared"], row["jaccard"]) for row in criteria_jaccard(store, "exclusion")]
-    [('NCT01374854', 27, 0.72973)]
+    [('NCT01374854', 31, 0.939394)]
 """
 
 from __future__ import annotations

@@ -26,10 +26,10 @@ from typing import IO
 
 import networkx as nx
 
-from kg import __version__
 from kg.errors import KGError
 from kg.rdf.provenance import extraction_time
 from kg.store.base import Store
+from kg.version import __version__
 
 GRAPH_FORMATS = ("gexf", "graphml")
 GEXF_NAMESPACE = "http://gexf.net/1.3"

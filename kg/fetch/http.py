@@ -30,8 +30,8 @@ from urllib.request import OpenerDirector, Request, build_opener
 
 import orjson
 
-from kg import __version__
 from kg.errors import KGError
+from kg.version import __version__
 
 __all__ = ["USER_AGENT", "FetchError", "JsonClient", "Malformed"]
 

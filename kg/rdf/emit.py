@@ -20,14 +20,11 @@ from __future__ import annotations
 from kg.model import MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
 from kg.rdf import iris
 from kg.rdf.emit_constraints import constraint_lines
-from kg.rdf.emit_publication import citation_lines  # also registers the Publication emitter
+from kg.rdf.emit_publication import citation_lines
 from kg.rdf.emit_quality import quality_lines
+from kg.rdf.emitted import Emitted
 from kg.rdf.namespaces import LABEL, SAME_AS, TKG, A
-from kg.rdf.records import Emitted, register_emitter
 from kg.rdf.terms import boolean, date_literal, decimal, integer, iri, literal
-from kg.resolve.criteria import normalize_criterion
-from kg.resolve.organizations import organization_key, site_key
-from kg.resolve.persons import degrees_of, person_key, split_person_name
 
 # Registry role codes -> role types. Site-level investigators are not the trial's PI.
 _OFFICIAL_ROLES = {
@@ -139,7 +136,7 @@ def emit_trial(trial: Trial, graph: str | None = None) -> list[str]:
     q.date(t, TKG.resultsFirstPosted, None, trial.results_first_posted)
     if trial.has_results is not None:
         q.add(t, TKG.hasResults, boolean(trial.has_results))
-    q.lines += quality_lines(trial, t, q.graph)
+    q.lines += quality_lines(trial.nct_id, trial.findings, t, q.graph)
     return q.lines
 
 
@@ -155,8 +152,7 @@ def _mesh(q: _Quads, t: str, predicate: str, terms: tuple[MeshTerm, ...], label_
 
 
 def _conditions(q: _Quads, t: str, trial: Trial) -> None:
-    for condition in trial.conditions:
-        key = organization_key(condition)
+    for condition, key in zip(trial.conditions, trial.condition_keys, strict=True):
         if not key:
             continue
         node = iri(iris.resource("condition", key))
@@ -183,7 +179,7 @@ def _arms_and_interventions(q: _Quads, t: str, trial: Trial) -> None:
         q.add(node, A, TKG.Intervention)
         q.text(node, LABEL, intervention.name)
         q.text(node, TKG.name, intervention.name)
-        q.text(node, TKG.normalizedName, organization_key(intervention.name))
+        q.text(node, TKG.normalizedName, intervention.normalized_name)
         q.text(node, TKG.interventionType, intervention.type)
         q.text(node, TKG.description, intervention.description)
         for other in intervention.other_names:
@@ -220,10 +216,9 @@ def _outcomes(q: _Quads, t: str, trial: Trial) -> None:
 def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
     eligibility = trial.eligibility
     for position, criterion in enumerate(eligibility.criteria, start=1):
-        normal = normalize_criterion(criterion.text)
+        normal, concept_key = criterion.normalized, criterion.concept_key
         if not normal:
             continue
-        concept_key = iris.text_hash(normal)
         kind_key = _CRITERION_KEY.get(criterion.kind, "unspecified")
         node = iri(iris.resource("criterion", trial.nct_id, kind_key, concept_key))
         concept = iri(iris.resource("criterion-concept", concept_key))
@@ -239,7 +234,7 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
         q.add(node, TKG.criterionConcept, concept)
         q.add(concept, A, TKG.CriterionConcept)
         q.text(concept, TKG.normalizedText, normal)
-        q.lines += constraint_lines(node, normal, q.graph)
+        q.lines += constraint_lines(node, criterion.constraints, q.graph)
     for limit, text_predicate, years_predicate in (
         (eligibility.minimum_age, TKG.minimumAge, TKG.minimumAgeYears),
         (eligibility.maximum_age, TKG.maximumAge, TKG.maximumAgeYears),
@@ -255,8 +250,7 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
     q.text(t, TKG.eligibilityText, eligibility.text)
 
 
-def _organization(q: _Quads, org_name: str | None, org_class: str | None = None) -> str | None:
-    key = organization_key(org_name)
+def _organization(q: _Quads, org_name: str | None, key: str | None, org_class: str | None = None) -> str | None:
     if key is None or org_name is None:
         return None
     node = iri(iris.resource("organization", key))
@@ -272,7 +266,7 @@ def _organizations(q: _Quads, t: str, trial: Trial) -> None:
     sponsors += [(TKG.collaborator, org) for org in trial.collaborators]
     for predicate, org in sponsors:
         if org is not None:
-            node = _organization(q, org.name, org.org_class)
+            node = _organization(q, org.name, org.key, org.org_class)
             if node:
                 q.add(t, predicate, node)
 
@@ -280,7 +274,7 @@ def _organizations(q: _Quads, t: str, trial: Trial) -> None:
 def _role(q: _Quads, t: str, nct: str, mention: PersonMention, role_type: str,
           site: tuple[str, ...] = ()) -> str:
     """A person's role in a trial: a node linking trial, person, role type, affiliation."""
-    key = person_key(mention.name)
+    key = mention.key
     role_name = role_type[role_type.rfind("#") + 1 : -1]
     role = iri(iris.resource("role", nct, role_name, key or mention.name, *site))
     q.add(t, TKG.hasRole, role)
@@ -288,19 +282,17 @@ def _role(q: _Quads, t: str, nct: str, mention: PersonMention, role_type: str,
     q.add(role, TKG.roleType, role_type)
     q.text(role, TKG.roleCode, mention.role)
     q.text(role, TKG.mentionedName, mention.name)
-    degrees = (mention.degree,) if mention.degree else degrees_of(mention.name)
-    for degree in degrees:
+    for degree in mention.degrees:
         q.text(role, TKG.degree, degree)
     if key is not None:
         person = iri(iris.resource("person", key))
         q.add(role, TKG.agent, person)
         q.add(person, A, TKG.Person)
-        name, _ = split_person_name(mention.name)
-        q.text(person, LABEL, name)
-        q.text(person, TKG.name, name)
+        q.text(person, LABEL, mention.person_name)
+        q.text(person, TKG.name, mention.person_name)
     if mention.affiliation:
         q.text(role, TKG.affiliationText, mention.affiliation)
-        org = _organization(q, mention.affiliation)
+        org = _organization(q, mention.affiliation, mention.affiliation_key)
         if org:
             q.add(role, TKG.affiliation, org)
     return role
@@ -313,15 +305,14 @@ def _people(q: _Quads, t: str, trial: Trial) -> None:
     if party is None:
         return
     q.text(t, TKG.responsiblePartyType, party.type)
-    if party.name and party.type != "SPONSOR":
-        mention = PersonMention(name=party.name, role="RESPONSIBLE_PARTY", affiliation=party.affiliation)
-        role = _role(q, t, trial.nct_id, mention, TKG.ResponsiblePartyInvestigator)
+    if party.mention is not None:
+        role = _role(q, t, trial.nct_id, party.mention, TKG.ResponsiblePartyInvestigator)
         q.text(role, TKG.roleTitle, party.title)
 
 
 def _sites(q: _Quads, t: str, trial: Trial) -> None:
     for site in trial.sites:
-        key = site_key(site.facility, site.city, site.country)
+        key = site.key
         if key is None:
             continue
         node = iri(iris.resource("site", *key))
@@ -363,7 +354,7 @@ def _references(q: _Quads, t: str, references: tuple[Reference, ...]) -> None:
         if reference.doi:
             q.text(node, TKG.doi, reference.doi)
             q.add(node, SAME_AS, iri(iris.doi(reference.doi)))
-        q.lines += citation_lines(q.graph, node, reference.citation, reference.doi)
+        q.lines += citation_lines(q.graph, node, reference.parsed, reference.doi)
 
 
 def emitted_trial(trial: Trial) -> Emitted:
@@ -371,5 +362,3 @@ def emitted_trial(trial: Trial) -> Emitted:
     graph = record_graph(trial)
     return Emitted(graph, iris.trial(trial.nct_id), trial.nct_id, trial.last_changed, emit_trial(trial, graph))
 
-
-register_emitter(Trial, emitted_trial)

@@ -9,17 +9,18 @@ with the variable (a shared ``tkg:ClinicalVariable`` node keyed by its code), co
 value and unit as stated, and the value in the variable's canonical unit when known.
 
 Example:
-    >>> lines = constraint_lines("<https://example.org/c>", "bmi > 35 kg/m2", "<https://example.org/g>")
+    >>> bmi = Constraint("bmi", ">", 35.0, "kg/m2", 35.0, "kg/m2", "bmi > 35 kg/m2", "body mass index")
+    >>> lines = constraint_lines("<https://example.org/c>", (bmi,), "<https://example.org/g>")
     >>> [line.split()[1].rsplit("#", 1)[-1] for line in lines][:3]
     ['hasConstraint>', 'type>', 'constrainedVariable>']
 """
 
 from __future__ import annotations
 
+from kg.model import Constraint
 from kg.rdf import iris
 from kg.rdf.namespaces import LABEL, TKG, A
 from kg.rdf.terms import decimal, iri, literal
-from kg.resolve.constraints import VARIABLES, Constraint, parse_constraints
 
 
 def _label(constraint: Constraint) -> str:
@@ -30,12 +31,10 @@ def _label(constraint: Constraint) -> str:
     return f"{constraint.variable} {constraint.comparator} {constraint.value:g}{unit}"
 
 
-def constraint_lines(criterion: str, normalized: str, graph: str) -> list[str]:
+def constraint_lines(criterion: str, constraints: tuple[Constraint, ...], graph: str) -> list[str]:
     """N-Quads for the constraints a criterion states (``criterion`` and ``graph`` are encoded IRIs)."""
-    if not any(c.isdigit() for c in normalized):
-        return []  # every bound has a number; most criteria have none
     lines: list[str] = []
-    for position, constraint in enumerate(parse_constraints(normalized, normalized=True), start=1):
+    for position, constraint in enumerate(constraints, start=1):
         node = f"{criterion[:-1]}/c{position}>"
         variable = iri(iris.resource("variable", constraint.variable))
         lines += [
@@ -47,7 +46,7 @@ def constraint_lines(criterion: str, normalized: str, graph: str) -> list[str]:
             f"{node} {LABEL} {literal(_label(constraint))} {graph} .\n",
             f"{variable} {A} {TKG.ClinicalVariable} {graph} .\n",
             f"{variable} {TKG.variableCode} {literal(constraint.variable)} {graph} .\n",
-            f"{variable} {LABEL} {literal(VARIABLES[constraint.variable].label)} {graph} .\n",
+            f"{variable} {LABEL} {literal(constraint.variable_label)} {graph} .\n",
         ]
         if constraint.unit:
             lines.append(f"{node} {TKG.constraintUnit} {literal(constraint.unit)} {graph} .\n")

@@ -1,7 +1,7 @@
 """Publications to N-Quads: PubMed records (one named graph each) and citations inside trial records.
 
 Why both here: a publication is described from two sides. A trial's registration cites it
-(a citation string, parsed by :mod:`kg.resolve.citations`, stated in the *trial's* graph);
+(a citation string, parsed at parse time by :mod:`kg.rules.citations`, stated in the *trial's* graph);
 its PubMed record describes it fully (in its own graph,
 ``https://w3id.org/trialkg/graph/pubmed/PMID``). Both sides mint the same IRIs for the same
 things, so the union of graphs merges them without a resolution step:
@@ -18,7 +18,8 @@ things, so the union of graphs merges them without a resolution step:
 Like :mod:`kg.rdf.emit`, everything is written as N-Quads strings, no term objects.
 
 Example:
-    >>> lines = citation_lines("<g>", "<https://pubmed.ncbi.nlm.nih.gov/1>", "Tan J. A title. Lancet. 2010;1:2.")
+    >>> cited = Citation("Tan J. A title. Lancet. 2010;1:2.", authors=(Author("Tan", initials="J", key="tan j"),))
+    >>> lines = citation_lines("<g>", "<https://pubmed.ncbi.nlm.nih.gov/1>", cited)
     >>> sum(" <https://w3id.org/trialkg/ontology#hasAuthorship> " in line for line in lines)
     1
 """
@@ -28,14 +29,11 @@ from __future__ import annotations
 import functools
 import re
 
-from kg.model import Author, Journal, MeshHeading, Publication
+from kg.model import Author, Citation, Journal, MeshHeading, Publication
 from kg.rdf import iris
+from kg.rdf.emitted import Emitted
 from kg.rdf.namespaces import LABEL, PUBMED, RESOURCE, SAME_AS, TKG, A
-from kg.rdf.records import Emitted, register_emitter
 from kg.rdf.terms import boolean, date_literal, integer, iri, literal
-from kg.resolve.authors import author_key, fold
-from kg.resolve.citations import parse_citation
-from kg.resolve.organizations import organization_key
 
 _AUTHORSHIP = RESOURCE + "authorship/"
 _PLAIN_KEY = re.compile(r"[a-z0-9]+")
@@ -84,9 +82,8 @@ def authorship_iri(publication: str, position: int) -> str:
     return iris.resource("authorship", key, str(position))
 
 
-def journal_iri(abbreviation: str | None) -> str | None:
-    """A journal's IRI from its MEDLINE abbreviation (what NLM citations print)."""
-    key = fold(abbreviation) if abbreviation else ""
+def journal_iri(key: str | None) -> str | None:
+    """A journal's IRI from its key (the folded MEDLINE abbreviation NLM citations print)."""
     return iris.resource("journal", key) if key else None
 
 
@@ -111,7 +108,7 @@ def _authorships(q: _Lines, publication: str, authors: tuple[Author, ...]) -> No
         lines.append(f"{node} {A} {_AUTHORSHIP_CLASS}{end}")
         lines.append(f"{node} {_POSITION} {integer(position)}{end}")
         values = (name, name, author.family, author.given, author.initials, author.suffix, author.collective,
-                  author_key(author.family, author.initials), author.orcid)
+                  author.key, author.orcid)
         for predicate, value in zip(_AUTHOR_TEXT, values, strict=True):
             if value:
                 lines.append(f"{node} {predicate} {literal(value)}{end}")
@@ -120,7 +117,7 @@ def _authorships(q: _Lines, publication: str, authors: tuple[Author, ...]) -> No
 
 
 def _journal(q: _Lines, publication: str, journal: Journal) -> None:
-    node_iri = journal_iri(journal.medline_ta or journal.iso_abbreviation or journal.title)
+    node_iri = journal_iri(journal.key)
     if node_iri is None:
         return
     node = iri(node_iri)
@@ -142,7 +139,7 @@ def _doi(q: _Lines, publication: str, doi: str | None) -> None:
         q.add(publication, SAME_AS, iri(iris.doi(doi)))
 
 
-def citation_lines(graph: str, publication: str, citation: str | None, doi: str | None = None) -> list[str]:
+def citation_lines(graph: str, publication: str, citation: Citation | None, doi: str | None = None) -> list[str]:
     """What a trial's citation string states about the publication it cites, as N-Quads lines.
 
     ``graph`` and ``publication`` are encoded terms (``<...>``), as the trial emitter holds
@@ -157,8 +154,7 @@ def citation_lines(graph: str, publication: str, citation: str | None, doi: str 
 
 
 @functools.lru_cache(maxsize=2048)
-def _citation_triples(publication: str, citation: str, doi: str | None) -> tuple[str, ...]:
-    parsed = parse_citation(citation)
+def _citation_triples(publication: str, parsed: Citation, doi: str | None) -> tuple[str, ...]:
     q = _Lines("")
     title = _title(parsed.title)
     q.text(publication, TKG.title, title)
@@ -172,7 +168,7 @@ def _citation_triples(publication: str, citation: str, doi: str | None) -> tuple
     if parsed.doi and parsed.doi != doi:
         _doi(q, publication, parsed.doi)
     if parsed.journal:
-        _journal(q, publication, Journal(medline_ta=parsed.journal))
+        _journal(q, publication, Journal(medline_ta=parsed.journal, key=parsed.journal_key))
     _authorships(q, publication, parsed.authors)
     if parsed.authors_truncated:
         q.add(publication, TKG.authorListComplete, boolean(False))
@@ -202,8 +198,7 @@ def _mesh(q: _Lines, publication: str, pmid: str, heading: MeshHeading) -> None:
             q.add(node, TKG.majorQualifier, term)
 
 
-def _organization(q: _Lines, name: str | None) -> str | None:
-    key = organization_key(name)
+def _organization(q: _Lines, name: str | None, key: str | None) -> str | None:
     if key is None or name is None:
         return None
     node = iri(iris.resource("organization", key))
@@ -249,14 +244,14 @@ def emit_publication(publication: Publication, graph: str | None = None) -> list
     for keyword in publication.keywords:
         q.text(p, TKG.articleKeyword, keyword)
     for grant in publication.grants:
-        agency_key = organization_key(grant.agency) or "_"
+        agency_key = grant.agency_key or "_"
         node = iri(iris.resource("grant", agency_key, grant.id) if grant.id else
                    iris.resource("grant", pmid, agency_key))
         q.add(p, TKG.grant, node)
         q.add(node, A, TKG.Grant)
         q.text(node, LABEL, " ".join(part for part in (grant.id, f"({grant.agency})" if grant.agency else "") if part))
         q.text(node, TKG.grantId, grant.id)
-        agency = _organization(q, grant.agency)
+        agency = _organization(q, grant.agency, grant.agency_key)
         if agency:
             q.add(node, TKG.fundingAgency, agency)
     for accession in publication.accessions:
@@ -278,5 +273,3 @@ def emitted_publication(publication: Publication) -> Emitted:
     return Emitted(graph, iris.pubmed(publication.pmid), publication.pmid, publication.last_changed,
                    emit_publication(publication, graph))
 
-
-register_emitter(Publication, emitted_publication)

@@ -7,27 +7,25 @@ the findings are replaced when the record is, and ``queries/data-quality.rq`` on
 them up, on any engine, at any scale.
 
 Example:
-    >>> from kg.model import Enrollment, Trial
-    >>> lines = quality_lines(Trial(nct_id="NCT1", overall_status="COMPLETED", enrollment=Enrollment(0)),
-    ...                       "<https://clinicaltrials.gov/study/NCT1>", "<https://example.org/g>")
+    >>> finding = Finding("zero-enrollment-completed", "warning", "Completed with an enrollment of 0.")
+    >>> lines = quality_lines("NCT1", (finding,), "<https://clinicaltrials.gov/study/NCT1>", "<https://example.org/g>")
     >>> any('"zero-enrollment-completed"' in line for line in lines)
     True
 """
 
 from __future__ import annotations
 
-from kg.model import Trial
+from kg.model import Finding
 from kg.rdf import iris
 from kg.rdf.namespaces import LABEL, TKG, A
 from kg.rdf.terms import iri, literal
-from kg.resolve.quality import find_issues
 
 
-def quality_lines(trial: Trial, subject: str, graph: str) -> list[str]:
-    """N-Quads for every finding about ``trial`` (``subject`` and ``graph`` are encoded IRIs)."""
+def quality_lines(nct_id: str, findings: tuple[Finding, ...], subject: str, graph: str) -> list[str]:
+    """N-Quads for the findings of one trial (``subject`` and ``graph`` are encoded IRIs)."""
     lines: list[str] = []
-    for finding in find_issues(trial):
-        node = iri(iris.resource("finding", trial.nct_id, finding.code))
+    for finding in findings:
+        node = iri(iris.resource("finding", nct_id, finding.code))
         lines += [
             f"{subject} {TKG.hasFinding} {node} {graph} .\n",
             f"{node} {A} {TKG.DataQualityFinding} {graph} .\n",

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-from kg import __version__
 from kg.rdf import iris
 from kg.rdf.namespaces import (
     FOAF,
@@ -32,6 +31,7 @@ from kg.rdf.namespaces import (
     A,
 )
 from kg.rdf.terms import XSD_DATETIME, boolean, decimal, iri, literal, typed
+from kg.version import __version__
 
 SOFTWARE = "https://w3id.org/trialkg/software/" + __version__
 GIVEN_NAME = f"<{FOAF}givenName>"

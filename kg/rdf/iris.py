@@ -13,22 +13,17 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from functools import lru_cache
 from urllib.parse import quote
 
+from kg.digest import text_hash
 from kg.rdf.namespaces import DOI, GRAPH, MESH, PUBMED, RESOURCE, TRIAL
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _CLEAN_WORDS = re.compile(r"[a-z0-9]+(?:[ _-][a-z0-9]+)*")
 _MAX_SLUG = 80
-
-
-def text_hash(text: str, length: int = 16) -> str:
-    """A short stable digest of a text, for keys of things identified by their wording."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:length]
 
 
 @lru_cache(maxsize=1 << 16)

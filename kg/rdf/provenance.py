@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kg import __version__
 from kg.rdf import iris
 from kg.rdf.namespaces import (
     DCT_FORMAT,
@@ -34,6 +33,7 @@ from kg.rdf.namespaces import (
     A,
 )
 from kg.rdf.terms import XSD_DATETIME, date_literal, iri, literal, typed
+from kg.version import __version__
 
 SOFTWARE = "https://w3id.org/trialkg/software/" + __version__
 

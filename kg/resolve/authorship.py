@@ -49,7 +49,7 @@ from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH, AuthorLink, link_lines
 from kg.rdf.iris import resource
 from kg.rdf.namespaces import ONTOLOGY, PUBMED
 from kg.rdf.provenance import extraction_time
-from kg.resolve.authors import family_candidates, fold, initials_compatible, initials_of
+from kg.rules.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
 
 __all__ = ["LinkReport", "link_investigators_to_authors", "score_pair"]
@@ -149,6 +149,13 @@ class LinkReport:
     links: int = 0
     seconds: float = 0.0
     links_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line for people: what was linked, by kind of reference, and how long it took."""
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.links_by_kind.items()))
+        return (f"{self.links} links between {self.investigators} investigators and {self.authorships} "
+                f"authorships of {self.publications} publications of {self.trials} trials"
+                f"{' (' + kinds + ')' if kinds else ''}, {self.seconds:.1f} s")
 
 
 def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONFIDENCE) -> LinkReport:

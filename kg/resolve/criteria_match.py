@@ -1,6 +1,6 @@
 """Near-duplicate criteria: two wordings of one eligibility requirement.
 
-Exact normalisation (:mod:`kg.resolve.criteria`) joins "BMI \\>35 kg/m\\^2." and "BMI >35
+Exact normalisation (:mod:`kg.rules.criteria`) joins "BMI \\>35 kg/m\\^2." and "BMI >35
 kg/m2."; it cannot join "Baseline Hemoglobin below..." with "Baseline Hgb below...", "hs-CRP
 >3.00ng/ml" with "hs-CRP >3.00", "ECOG performance status 0 or 1" with "ECOG PS <= 1", or
 "...will interfere with the safe completion" with "...thesafe completion". Clustering on
@@ -34,14 +34,14 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from kg.resolve.constraints import (
+from kg.rules.constraints import (
     Constraint,
     comparator_symbols,
     lexicon,
     names_variable,
     parse_constraints,
 )
-from kg.resolve.criteria import normalize_criterion
+from kg.rules.criteria import normalize_criterion
 
 EXPANSIONS = {
     "hgb": "hemoglobin", "hb": "hemoglobin", "haemoglobin": "hemoglobin", "ecog": "eastern cooperative oncology group",

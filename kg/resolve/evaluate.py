@@ -8,7 +8,8 @@ precision = true same / predicted same, recall = true same / labelled same.
 
 Example (the shipped labels; about half a minute)::
 
-    >>> scores = evaluate_resolution(Path("tests/data/resolution"))  # doctest: +SKIP
+    >>> labels = Path("tests/data/resolution")  # doctest: +SKIP
+    >>> scores = evaluate(build_labelled_store(labels), labels)  # doctest: +SKIP
     >>> scores["persons"].precision >= 0.95  # doctest: +SKIP
     True
 """
@@ -23,9 +24,9 @@ from pathlib import Path
 
 from kg.rdf import iris
 from kg.rdf.namespaces import ONTOLOGY
-from kg.rdf.select_stream import iter_select
-from kg.resolve.criteria import criterion_key
+from kg.rules.criteria import criterion_key
 from kg.store.base import Store
+from kg.store.select_stream import iter_select
 
 KINDS = ("persons", "sites", "criteria")
 PREFIX = f"PREFIX tkg: <{ONTOLOGY}>\n"
@@ -161,14 +162,3 @@ def evaluate(store: Store, labels: Path, kinds: Iterable[str] = KINDS) -> dict[s
         out[kind] = scores
     return out
 
-
-def evaluate_resolution(labels: Path, kinds: Iterable[str] = KINDS) -> dict[str, Scores]:
-    """Build the labels' sources into a fresh in-memory store, resolve it, and score it."""
-    from kg.build import build
-    from kg.resolve.stage import resolve
-    from kg.store import open_store
-
-    store = open_store(None)
-    build(sources(labels), store)
-    resolve(store)
-    return evaluate(store, labels, kinds)

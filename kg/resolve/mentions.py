@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 from kg.rdf import iris
 from kg.rdf.namespaces import ONTOLOGY
-from kg.rdf.select_stream import iter_predicate, iter_select
 from kg.store.base import Store
+from kg.store.select_stream import iter_predicate, iter_select
 
 PREFIX = f"PREFIX tkg: <{ONTOLOGY}>\n"
 

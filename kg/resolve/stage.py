@@ -34,7 +34,7 @@ from kg.rdf import iris
 from kg.rdf.emit_resolution import ResolutionWriter
 from kg.rdf.namespaces import ONTOLOGY, OWL, RESOLUTION_GRAPH
 from kg.rdf.provenance import extraction_time
-from kg.rdf.select_stream import iter_select
+from kg.resolve.criteria import resolve_criteria
 from kg.resolve.mentions import (
     read_affiliations,
     read_concepts,
@@ -44,11 +44,11 @@ from kg.resolve.mentions import (
     read_sponsors,
     trial_ncts,
 )
-from kg.resolve.resolve_criteria import resolve_criteria
-from kg.resolve.resolve_orgs import resolve_organizations
-from kg.resolve.resolve_persons import PersonContext, resolve_persons
-from kg.resolve.resolve_sites import resolve_sites, site_organizations
+from kg.resolve.organizations import resolve_organizations
+from kg.resolve.persons import PersonContext, resolve_persons
+from kg.resolve.sites import resolve_sites, site_organizations
 from kg.store.base import Store
+from kg.store.select_stream import iter_select
 
 CHUNK_LINES = 200_000
 

@@ -1,8 +1,10 @@
 """Input formats, keyed by name, with sniffing: the user passes files, we recognise them.
 
-Each format module registers a :class:`~kg.sources.base.SourceFormat` on import. The
-registry tries the sniffers in registration order (most specific first) on the first
-bytes of a file, so adding a format is one new module plus one line in ``_BUILTIN``.
+Each format module defines its :class:`~kg.sources.base.SourceFormat` (a sniffer and a
+read/parse pair); ``FORMATS`` below lists them, in sniffing order (most specific first),
+so adding a format is one new module plus one row there. :func:`parse_record` is the one
+way a raw record becomes a finished one: the format's parser, then the rules that finish
+every record alike (:mod:`kg.rules.finish`).
 
 Example:
     >>> sorted(f.name for f in formats())[:2]
@@ -11,12 +13,18 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kg.errors import RecordError, SourceError
+from kg.rules.finish import finish
 from kg.sources.base import Parsed, RawRecord, SourceFormat
+from kg.sources.ctgov_csv import CSV_FORMAT
+from kg.sources.ctgov_json import JSON_FORMAT, JSON_ZIP_FORMAT
+from kg.sources.ctgov_xml import XML_FORMAT, XML_ZIP_FORMAT
+from kg.sources.page_classic import CLASSIC_PAGE_FORMAT
+from kg.sources.page_modern import MODERN_PAGE_FORMAT
+from kg.sources.pubmed import PUBMED_FORMAT
 
 __all__ = [
     "Parsed",
@@ -25,56 +33,36 @@ __all__ = [
     "formats",
     "get_format",
     "iter_input_files",
+    "parse_record",
     "read_records",
-    "register",
     "sniff",
 ]
 
-_BUILTIN = (
-    "kg.sources.page_modern",
-    "kg.sources.page_classic",
-    "kg.sources.ctgov_json",
-    "kg.sources.ctgov_xml",
-    "kg.sources.ctgov_csv",
-    "kg.sources.pubmed",
+FORMATS: tuple[SourceFormat, ...] = (
+    MODERN_PAGE_FORMAT,
+    CLASSIC_PAGE_FORMAT,
+    JSON_FORMAT,
+    JSON_ZIP_FORMAT,
+    XML_FORMAT,
+    XML_ZIP_FORMAT,
+    CSV_FORMAT,
+    PUBMED_FORMAT,
 )
-_REGISTRY: dict[str, SourceFormat] = {}
-_loaded = False
+_BY_NAME = {source_format.name: source_format for source_format in FORMATS}
 
 SNIFF_BYTES = 65536
 
 
-def register(source_format: SourceFormat) -> SourceFormat:
-    """Add a format to the registry (later registrations of a name replace earlier ones)."""
-    _REGISTRY[source_format.name] = source_format
-    return source_format
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in _BUILTIN:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:  # a format not yet written in this checkout
-            if error.name != module:
-                raise
-
-
 def formats() -> list[SourceFormat]:
-    """Every registered format, in sniffing order."""
-    _load_builtins()
-    return list(_REGISTRY.values())
+    """Every format, in sniffing order."""
+    return list(FORMATS)
 
 
 def get_format(name: str) -> SourceFormat:
-    _load_builtins()
     try:
-        return _REGISTRY[name]
+        return _BY_NAME[name]
     except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
+        known = ", ".join(sorted(_BY_NAME))
         raise SourceError(f"unknown format {name!r} (known: {known})") from None
 
 
@@ -126,3 +114,12 @@ def read_records(path: Path, format_name: str | None = None) -> Iterator[RawReco
     """Stream the raw records of one file, sniffing its format unless one is named."""
     source_format = get_format(format_name) if format_name else sniff(path)
     yield from source_format.read(path)
+
+
+def parse_record(raw: RawRecord) -> Parsed:
+    """The finished record a raw one states: its format's parser, then :func:`kg.rules.finish.finish`.
+
+    Raises :class:`~kg.errors.RecordError` for a record that cannot be parsed.
+    """
+    parsed = get_format(raw.format).parse(raw)
+    return Parsed(finish(parsed.record), parsed.warnings)

@@ -37,9 +37,8 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.sources import register
+from kg.rules.codes import age_limit, code, iso_date, phases, quoted, web_address
 from kg.sources.base import Parsed, RawRecord, SourceFormat
-from kg.sources.vocab import age_limit, code, iso_date, phases, quoted, web_address
 
 __all__ = ["parse_ctgov_csv", "read_ctgov_csv", "sniff_ctgov_csv", "split_location", "split_outcome"]
 
@@ -413,12 +412,10 @@ def _document(item: str) -> Document | None:
     return Document(url=url, label=label.strip() or None, type=kind.group(1) if kind else None)
 
 
-register(
-    SourceFormat(
-        name=FORMAT,
-        description="ClinicalTrials.gov website CSV download of a search (one study per row)",
-        sniff=sniff_ctgov_csv,
-        read=read_ctgov_csv,
-        parse=parse_ctgov_csv,
-    )
+CSV_FORMAT = SourceFormat(
+    name=FORMAT,
+    description="ClinicalTrials.gov website CSV download of a search (one study per row)",
+    sniff=sniff_ctgov_csv,
+    read=read_ctgov_csv,
+    parse=parse_ctgov_csv,
 )

@@ -4,7 +4,7 @@ Why a format of its own: until 2024 the registry's bulk download was AllPublicXM
 (one ``NCT0000xxxx/NCT00000102.xml`` member per study), and AACT snapshots, archives and
 many published datasets are still in that layout. It writes display labels ("Phase
 1/Phase 2", "Anticipated", "None (Open Label)") where API v2 has codes, so every label
-goes through :mod:`kg.sources.vocab` and a trial gives the same facts from either format.
+goes through :mod:`kg.rules.codes` and a trial gives the same facts from either format.
 
 Decisions worth knowing:
 
@@ -35,18 +35,13 @@ from __future__ import annotations
 
 import functools
 import re
-import struct
 import textwrap
 import threading
-import zipfile
-import zlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from kg.errors import KGError, RecordError, SourceError
+from kg.errors import KGError, RecordError
 from kg.model import (
     AgeLimit,
     Arm,
@@ -65,38 +60,23 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.sources import register
+from kg.rules.codes import age_limit, iso_date, phases, pubmed_id, quoted, web_address
+from kg.rules.codes import code as _vocab_code
+from kg.rules.codes import nct_id as registry_id
+from kg.rules.eligibility import split_criteria
 from kg.sources.base import Parsed, RawRecord, SourceFormat
-from kg.sources.criteria_text import split_criteria
-from kg.sources.vocab import age_limit, iso_date, phases, pubmed_id, quoted, web_address
-from kg.sources.vocab import code as _vocab_code
-from kg.sources.vocab import nct_id as registry_id
-
-__all__ = [
-    "parse_ctgov_xml",
-    "read_ctgov_xml",
-    "read_ctgov_xml_zip",
-    "sniff_ctgov_xml",
-    "sniff_ctgov_xml_zip",
-    "standard_ages",
-    "without_contact",
-]
-
-FORMAT = "ctgov-xml"
-DTD_MESSAGE = "DTD/entity declarations are not allowed in untrusted XML"
-MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # the largest real study documents are a few MB
-_PROBE_BYTES = 65536
-# Root listing files that AllPublicXML-style archives carry next to the studies.
-_IGNORED_MEMBERS = frozenset({"contents.txt"})
-
-# Prolog (BOM, whitespace, XML declaration, processing instructions, comments, DOCTYPE)
-# then the root element. Single-character whitespace alternatives keep the match linear.
-_STUDY_HEAD = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?(?:\s|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE\b[^\[>]*(?:\[.*?\])?\s*>)*<clinical_study\b",
-    re.DOTALL,
+from kg.sources.ctgov_xml_read import (
+    FORMAT,
+    read_ctgov_xml,
+    read_ctgov_xml_zip,
+    sniff_ctgov_xml,
+    sniff_ctgov_xml_zip,
 )
-_NCT_ELEMENT = re.compile(rb"<nct_id>\s*(NCT\d{8})\s*</nct_id>")
-_NCT_NAME = re.compile(r"NCT\d{8}")
+
+__all__ = ["FORMAT", "parse_ctgov_xml", "standard_ages", "without_contact"]
+
+DTD_MESSAGE = "DTD/entity declarations are not allowed in untrusted XML"
+
 _DOCTYPE = b"<!DOCTYPE"
 _ENTITY = b"<!ENTITY"
 _LEGACY_DESIGN_KEYS = (
@@ -122,129 +102,6 @@ _NO = frozenset({"no", "false"})
 _local = threading.local()
 # A registry uses a few hundred distinct labels; mapping each once keeps sites cheap.
 code = functools.lru_cache(maxsize=4096)(_vocab_code)
-
-
-# ---------------------------------------------------------------- sniffing
-
-
-def sniff_ctgov_xml(path: Path, head: bytes) -> bool:
-    """A ``<clinical_study>`` document: the root element follows the prolog."""
-    return bool(_STUDY_HEAD.match(head)) or b"<!DOCTYPE clinical_study" in head[:4096]
-
-
-def sniff_ctgov_xml_zip(path: Path, head: bytes) -> bool:
-    """A zip archive whose members are mostly ``.xml`` files (AllPublicXML layout)."""
-    if not head.startswith(b"PK\x03\x04"):
-        return False
-    names = [name for name in _head_member_names(head) if not name.endswith(b"/")]
-    if not names:  # only folders in the first bytes: ask the central directory
-        names = _directory_member_names(path, 50)
-    xml = sum(name.lower().endswith(b".xml") for name in names)
-    return xml > 0 and 2 * xml > len(names)
-
-
-def _head_member_names(head: bytes) -> list[bytes]:
-    """Member names from the local file headers inside the first bytes of a zip."""
-    names: list[bytes] = []
-    offset = 0
-    while offset + 30 <= len(head) and head[offset : offset + 4] == b"PK\x03\x04":
-        (flags,) = struct.unpack_from("<H", head, offset + 6)
-        (size,) = struct.unpack_from("<I", head, offset + 18)
-        name_length, extra_length = struct.unpack_from("<HH", head, offset + 26)
-        names.append(head[offset + 30 : offset + 30 + name_length])
-        if flags & 0x08 or size == 0xFFFFFFFF:  # size only known after the data
-            break
-        offset += 30 + name_length + extra_length + size
-    return names
-
-
-def _directory_member_names(path: Path, limit: int) -> list[bytes]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()[:limit]
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return []
-    return [info.filename.encode() for info in infos if not info.is_dir()]
-
-
-# ---------------------------------------------------------------- reading
-
-
-def read_ctgov_xml(path: Path) -> Iterator[RawRecord | RecordError]:
-    """Stream the study documents of one XML file or of an AllPublicXML-style zip.
-
-    Example:
-        >>> [r.record for r in read_ctgov_xml(Path("tests/data/ctgov-xml/aact-fixtures/NCT02028676.xml"))]
-        ['NCT02028676']
-    """
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(4)
-    except OSError as error:
-        raise SourceError(f"cannot read file: {error.strerror or error}", source=str(path)) from None
-    if magic == b"PK\x03\x04":
-        yield from read_ctgov_xml_zip(path)
-        return
-    try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise SourceError(f"file of {size} bytes is larger than a study document can be", source=str(path))
-        data = path.read_bytes()
-    except OSError as error:
-        raise SourceError(f"cannot read file: {error.strerror or error}", source=str(path)) from None
-    yield RawRecord(FORMAT, str(path), _record_name(data, path.name), data)
-
-
-def read_ctgov_xml_zip(path: Path) -> Iterator[RawRecord | RecordError]:
-    """Stream the members of an AllPublicXML-style zip, one study document each.
-
-    Members that are not ``.xml`` or not ``<clinical_study>`` documents, oversized or
-    damaged members are reported as RecordError by member name; the others go on.
-    """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise SourceError(f"not a readable zip archive: {error}", source=str(path)) from None
-    with archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            name = info.filename.rsplit("/", 1)[-1]
-            if name.lower() in _IGNORED_MEMBERS:
-                continue
-            source = f"{path}!{info.filename}"
-            problem, data = _member_bytes(archive, info)
-            if problem is None and not _STUDY_HEAD.match(data[:_PROBE_BYTES]):
-                problem = "member is not a <clinical_study> XML document"
-            if problem is not None:
-                yield RecordError(problem, source=source, record=name)
-                continue
-            yield RawRecord(FORMAT, source, _record_name(data, name), data)
-
-
-def _member_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str | None, bytes]:
-    """A member's bytes, or why they cannot be had (never an exception)."""
-    if not info.filename.lower().endswith(".xml"):
-        return "not an .xml member", b""
-    if info.file_size > MAX_DOCUMENT_BYTES:
-        return f"member of {info.file_size} bytes is larger than a study document can be", b""
-    try:
-        with archive.open(info) as member:
-            data = member.read(MAX_DOCUMENT_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError) as error:
-        return f"cannot extract member: {error}", b""
-    if len(data) > MAX_DOCUMENT_BYTES:
-        return "member is larger than a study document can be", b""
-    return None, data
-
-
-def _record_name(data: bytes, fallback: str) -> str:
-    """The NCT id when it shows early in the document, else the file or member name."""
-    match = _NCT_ELEMENT.search(data, 0, _PROBE_BYTES)
-    if match:
-        return match.group(1).decode("ascii")
-    named = _NCT_NAME.search(fallback)
-    return named.group(0) if named else fallback
 
 
 # ---------------------------------------------------------------- parsing
@@ -722,21 +579,17 @@ def _provided_kind(parts: _Children, url: str) -> str | None:
     return match.group(1) if match else None
 
 
-register(
-    SourceFormat(
-        name=FORMAT,
-        description="Legacy ClinicalTrials.gov XML (<clinical_study>, one study per file)",
-        sniff=sniff_ctgov_xml,
-        read=read_ctgov_xml,
-        parse=parse_ctgov_xml,
-    )
+XML_FORMAT = SourceFormat(
+    name=FORMAT,
+    description="Legacy ClinicalTrials.gov XML (<clinical_study>, one study per file)",
+    sniff=sniff_ctgov_xml,
+    read=read_ctgov_xml,
+    parse=parse_ctgov_xml,
 )
-register(
-    SourceFormat(
-        name="ctgov-xml-zip",
-        description="AllPublicXML-style zip of legacy ClinicalTrials.gov XML studies",
-        sniff=sniff_ctgov_xml_zip,
-        read=read_ctgov_xml_zip,
-        parse=parse_ctgov_xml,
-    )
+XML_ZIP_FORMAT = SourceFormat(
+    name="ctgov-xml-zip",
+    description="AllPublicXML-style zip of legacy ClinicalTrials.gov XML studies",
+    sniff=sniff_ctgov_xml_zip,
+    read=read_ctgov_xml_zip,
+    parse=parse_ctgov_xml,
 )

@@ -37,11 +37,10 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.sources import register
+from kg.rules.codes import age_limit, code, iso_date, phases
+from kg.rules.eligibility import split_criteria
 from kg.sources.base import Parsed, RawRecord, SourceFormat
-from kg.sources.criteria_text import split_criteria
 from kg.sources.pages import head_text, read_page
-from kg.sources.vocab import age_limit, code, iso_date, phases
 
 FORMAT = "page-classic"
 
@@ -369,12 +368,10 @@ def _bottom_terms(lines: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(values[:1]), tuple(values[1:])
 
 
-register(
-    SourceFormat(
-        name=FORMAT,
-        description="text capture of the classic ClinicalTrials.gov page ('Label: | value |' rows)",
-        sniff=sniff_page_classic,
-        read=read_page_classic,
-        parse=parse_page_classic,
-    )
+CLASSIC_PAGE_FORMAT = SourceFormat(
+    name=FORMAT,
+    description="text capture of the classic ClinicalTrials.gov page ('Label: | value |' rows)",
+    sniff=sniff_page_classic,
+    read=read_page_classic,
+    parse=parse_page_classic,
 )

@@ -34,11 +34,10 @@ from kg.model import (
     StudyDate,
     Trial,
 )
-from kg.sources import register
+from kg.rules.codes import age_limit, code, iso_date, phases
+from kg.rules.eligibility import split_criteria, unescape_markdown
 from kg.sources.base import Parsed, RawRecord, SourceFormat
-from kg.sources.criteria_text import split_criteria, unescape_markdown
 from kg.sources.pages import head_text, read_page
-from kg.sources.vocab import age_limit, code, iso_date, phases
 
 FORMAT = "page-modern"
 
@@ -392,12 +391,10 @@ def _identifiers(lines: list[str]) -> tuple[str | None, tuple[Identifier, ...]]:
     return org_study_id, tuple(secondary)
 
 
-register(
-    SourceFormat(
-        name=FORMAT,
-        description="text capture of the modern registry page (label line, blank line, value)",
-        sniff=sniff_page_modern,
-        read=read_page_modern,
-        parse=parse_page_modern,
-    )
+MODERN_PAGE_FORMAT = SourceFormat(
+    name=FORMAT,
+    description="text capture of the modern registry page (label line, blank line, value)",
+    sniff=sniff_page_modern,
+    read=read_page_modern,
+    parse=parse_page_modern,
 )

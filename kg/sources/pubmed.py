@@ -43,7 +43,6 @@ from typing import IO, cast
 from lxml import etree
 
 from kg.errors import KGError, RecordError, SourceError
-from kg.sources import register
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.pubmed_article import parse_article
 
@@ -237,12 +236,10 @@ def parse_pubmed_xml(raw: RawRecord) -> Parsed:
     return Parsed(publication, warnings)
 
 
-register(
-    SourceFormat(
-        name=FORMAT,
-        description="PubMed/MEDLINE XML (<PubmedArticleSet>: efetch, downloads, baseline and update files; .xml.gz)",
-        sniff=sniff_pubmed_xml,
-        read=read_pubmed_xml,
-        parse=parse_pubmed_xml,
-    )
+PUBMED_FORMAT = SourceFormat(
+    name=FORMAT,
+    description="PubMed/MEDLINE XML (<PubmedArticleSet>: efetch, downloads, baseline and update files; .xml.gz)",
+    sniff=sniff_pubmed_xml,
+    read=read_pubmed_xml,
+    parse=parse_pubmed_xml,
 )

@@ -47,7 +47,7 @@ from kg.model import (
     PublicationType,
     TrialLink,
 )
-from kg.resolve.authors import initials_of
+from kg.rules.authors import initials_of
 
 _NCT = re.compile(r"\bNCT\s?(\d{8})\b")
 _ORCID = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])")

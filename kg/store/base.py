@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 class Store(ABC):
     """A quad store holding one named graph per source record."""
 
+    #: Whether the store answers queries (an N-Quads file being written does not).
+    readable: bool = True
+
     @abstractmethod
     def load_nquads(self, data: bytes) -> None:
         """Add N-Quads text (a whole number of lines)."""
@@ -27,6 +30,11 @@ class Store(ABC):
     @abstractmethod
     def remove_graphs(self, graphs: Iterable[str]) -> None:
         """Drop named graphs (no error for graphs that do not exist)."""
+
+    def replace_graphs(self, graphs: list[str], data: bytes) -> None:
+        """Replace the named graphs with exactly these N-Quads (remote stores do it in one request)."""
+        self.remove_graphs(graphs)
+        self.load_nquads(data)
 
     @abstractmethod
     def has_graph(self, graph: str) -> bool: ...

@@ -25,6 +25,10 @@ from kg.store.results import ResultTable
 
 
 class NQuadsFileStore(Store):
+    """A write-only store: N-Quads appended to a file (optionally gzipped) for any bulk loader."""
+
+    readable = False
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         try:

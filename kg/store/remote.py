@@ -35,11 +35,11 @@ import pyoxigraph as ox
 from SPARQLWrapper import INSERT, JSON, POST, POSTDIRECTLY, SELECT, URLENCODED, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from kg import __version__
 from kg.errors import QueryError, StoreError
 from kg.rdf.terms import iri
 from kg.store.base import Store
 from kg.store.results import ResultTable, Row, Term
+from kg.version import __version__
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 DEFAULT_BATCH_BYTES = 4 << 20
@@ -240,6 +240,10 @@ class RemoteStore(Store):
     def replace_nquads(self, data: bytes) -> None:
         """Replace every graph the quads name with exactly these quads (GSP PUT, else DROP + INSERT DATA)."""
         self._upload(data, replace=True)
+
+    def replace_graphs(self, graphs: list[str], data: bytes) -> None:
+        """Drop and insert per graph in one request (or a GSP PUT per graph)."""
+        self.replace_nquads(data)
 
     def remove_graphs(self, graphs: Iterable[str]) -> None:
         pending = list(graphs)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from kg import build, open_store
 from kg.analyze import DEFAULT_MAX_EDGES, DEFAULT_MAX_SHARED, analyze
 from kg.analyze.plot import draw_degree_distribution, draw_projection, packed_layout, save_figure
-from kg.commands import analytics
+from kg.cli import analytics
 from kg.errors import KGError
 from kg.store.base import Store
 from tests.conftest import EXAMPLES

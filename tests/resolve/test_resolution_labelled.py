@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kg.commands.resolution import evaluate_command, resolve_command
+from kg.cli.resolution import evaluate_command, resolve_command
 from kg.resolve.evaluate import KINDS, evaluate, read_pairs, sources
 from tests.conftest import DATA
 

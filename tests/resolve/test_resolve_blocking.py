@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections import Counter
 from itertools import combinations
 
-import kg.resolve.resolve_persons as resolve_persons_module
+import kg.resolve.persons as resolve_persons_module
 from kg.resolve.cluster import candidate_pairs
+from kg.resolve.criteria import MAX_KEYS, WINDOW, resolve_criteria
 from kg.resolve.mentions import RoleMention, SiteMention
-from kg.resolve.resolve_criteria import MAX_KEYS, WINDOW, resolve_criteria
-from kg.resolve.resolve_persons import PersonContext
-from kg.resolve.resolve_sites import WORD_BLOCK, resolve_sites
+from kg.resolve.persons import PersonContext
+from kg.resolve.sites import WORD_BLOCK, resolve_sites
 
 
 def test_small_blocks_give_every_pair_once_even_when_items_share_several_keys() -> None:

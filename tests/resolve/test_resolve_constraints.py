@@ -1,10 +1,10 @@
-"""Structured constraints parsed from criterion text (kg.resolve.constraints)."""
+"""Structured constraints parsed from criterion text (kg.rules.constraints)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.resolve.constraints import parse_constraints
+from kg.rules.constraints import parse_constraints
 
 
 def bounds(text: str) -> list[tuple[str, str, float, str | None]]:

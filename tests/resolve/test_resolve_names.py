@@ -1,11 +1,11 @@
-"""Person names: parsing, placeholders, compatibility, blocking (kg.resolve.names, kg.resolve.persons)."""
+"""Person names: parsing, placeholders, compatibility, blocking (kg.rules.person_names, kg.rules.persons)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.resolve.names import blocking_keys, name_similarity, parse_person_name
-from kg.resolve.persons import is_junk_name, person_key
+from kg.rules.person_names import blocking_keys, name_similarity, parse_person_name
+from kg.rules.persons import is_junk_name, person_key
 
 
 @pytest.mark.parametrize(("text", "given", "family", "degrees"), [

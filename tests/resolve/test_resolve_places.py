@@ -1,10 +1,10 @@
-"""Facility names and anonymised sites (kg.resolve.places)."""
+"""Facility names and anonymised sites (kg.rules.places)."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.resolve.places import city_key, facility_score, facility_tokens, is_anonymous_facility, place_words
+from kg.rules.places import city_key, facility_score, facility_tokens, is_anonymous_facility, place_words
 
 BALTIMORE = place_words("Baltimore", "Maryland", "United States")
 

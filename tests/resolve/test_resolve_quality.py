@@ -1,9 +1,9 @@
-"""Data-quality findings (kg.resolve.quality) and their emission."""
+"""Data-quality findings (kg.rules.quality) and their emission."""
 
 from __future__ import annotations
 
 from kg.model import AgeLimit, Criterion, Eligibility, Enrollment, StudyDate, Trial
-from kg.resolve.quality import find_issues
+from kg.rules.quality import find_issues
 from kg.sources import sniff
 from tests.conftest import CLASSIC_SEED, MODERN_SEED
 

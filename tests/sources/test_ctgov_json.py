@@ -24,13 +24,13 @@ from kg.model import GeoPoint, MeshTerm, Trial
 from kg.sources import get_format, read_records, sniff
 from kg.sources.base import RawRecord
 from kg.sources.ctgov_json import (
-    _zip64_sizes,
     parse_ctgov_json,
     read_ctgov_json,
     read_ctgov_json_zip,
     sniff_ctgov_json,
     sniff_ctgov_json_zip,
 )
+from kg.sources.zipwalk import _zip64_sizes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JSON_DIR = DATA / "ctgov-json"

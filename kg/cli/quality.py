@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from kg.errors import KGError
-from kg.store import default_store_path, open_store
+from kg.cli.common import existing_store_dir, store_option
+from kg.store import open_store
 from kg.validate import ValidationReport, validate
 
 # Above this many record graphs, `kg validate` without --sample checks a sample.
@@ -32,8 +32,7 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("validate")
-@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
-              help="Store directory (default: $TRIALKG_STORE or ./kg-store).")
+@store_option
 @click.option("--sample", type=int, default=None, metavar="N",
               help=f"Check N record graphs (chosen deterministically) and the nodes they reference; "
                    f"0 checks all. Default: all, or {AUTO_SAMPLE} when the store has more than "
@@ -54,9 +53,7 @@ def validate_command(store_path: Path | None, sample: int | None, jobs: int, lim
         kg validate --store kg-store
         kg validate --sample 500 --jobs 2 --report validation.json
     """
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
+    path = existing_store_dir(store_path)
     if sample is not None and sample < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--sample")
     with open_store(path, read_only=True) as store:

@@ -2,7 +2,7 @@
 
 Thin wrappers: :func:`kg.resolve.stage.resolve` re-runs resolution over a built store
 (``kg build`` runs it at the end; re-run it after loading more data in another way, or
-after upgrading trialkg), and :func:`kg.resolve.evaluate.evaluate_resolution` scores it
+after upgrading trialkg), and :func:`kg.resolve.evaluate.evaluate` scores it
 against the hand-labelled pairs in ``tests/data/resolution``. This module does not import
 :mod:`kg.cli` (which registers it), so there is no import cycle.
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
+from kg.cli.common import existing_store_dir, store_option
 from kg.errors import KGError
-from kg.store import default_store_path, open_store
+from kg.store import open_store
 
-STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
 DEFAULT_LABELS = Path("tests") / "data" / "resolution"
 
 
@@ -32,7 +32,7 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("resolve")
-@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None, help=STORE_HELP)
+@store_option
 def resolve_command(store_path: Path | None) -> None:
     """Resolve persons, organisations, sites and criteria; rewrite the resolution graph.
 
@@ -48,9 +48,7 @@ def resolve_command(store_path: Path | None) -> None:
     """
     from kg.resolve.stage import resolve
 
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
+    path = existing_store_dir(store_path)
     with open_store(path) as store:
         report = resolve(store)
     for kind in ("persons", "organizations", "sites", "criteria"):
@@ -77,11 +75,12 @@ def evaluate_command(labels: Path, min_precision: float | None, min_recall: floa
         kg evaluate-resolution
         kg evaluate-resolution --errors --min-precision 0.95 --min-recall 0.90
     """
-    from kg.resolve.evaluate import evaluate_resolution
+    from kg.build import build_labelled_store
+    from kg.resolve.evaluate import evaluate
 
     if not (labels / "sources.txt").is_file():
         raise KGError(f"no labelled pairs in {labels} (expected sources.txt and persons/sites/criteria.tsv)")
-    scores = evaluate_resolution(labels)
+    scores = evaluate(build_labelled_store(labels), labels)
     failed = []
     click.echo("kind      pairs  precision  recall  (tp fp fn tn, undecided)")
     for kind, score in scores.items():

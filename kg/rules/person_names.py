@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from kg.resolve.persons import TITLES, is_junk_name
+from kg.rules.persons import TITLES, is_junk_name
 
 # Words that end the name part of a mention when they follow it ("M Elhafeez Assistant
 # Professor Obstetrics", "n khazragy lecturer", "Turgut Donmez, operator MD").

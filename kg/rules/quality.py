@@ -18,11 +18,10 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from kg.model import AgeLimit, StudyDate, Trial
-from kg.resolve.constraints import parse_constraints
-from kg.resolve.criteria import normalize_criterion
+from kg.model import AgeLimit, Finding, StudyDate, Trial
+from kg.rules.constraints import parse_constraints
+from kg.rules.criteria import normalize_criterion
 
 _AGE_HINT = re.compile(r"\b(?:age[ds]?|years?|old)\b", re.IGNORECASE)
 # An age bound of the whole trial is stated early ("Male and female patients age 18 to 65");
@@ -38,15 +37,6 @@ _SUBGROUP = re.compile(r"\b(?:if|for|when|unless|except|arm|cohort|group|part|st
 def _trial_age_bound(normalized: str) -> bool:
     """Whether a criterion states the age of every participant (not of a subgroup)."""
     return bool(_EARLY_AGE.search(normalized)) and not _SUBGROUP.search(normalized)
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    code: str
-    severity: str  # error | warning
-    message: str
-    stated: str | None = None
-    structured: str | None = None
 
 
 def _date(value: StudyDate | str | None) -> str | None:
@@ -79,10 +69,12 @@ def _age_findings(trial: Trial) -> list[Finding]:
     for criterion in eligibility.criteria:
         if criterion.kind != "INCLUSION" or not _AGE_HINT.search(criterion.text):
             continue
-        normalized = normalize_criterion(criterion.text)
+        # A finished criterion carries its normal form and bounds (kg.rules.finish).
+        normalized = criterion.normalized or normalize_criterion(criterion.text)
         if not _trial_age_bound(normalized):
             continue
-        for constraint in parse_constraints(normalized, normalized=True):
+        stated = criterion.constraints if criterion.normalized else parse_constraints(normalized, normalized=True)
+        for constraint in stated:
             if constraint.variable != "age" or constraint.normalized_value is None:
                 continue
             bound = (constraint.normalized_value, constraint.comparator in ("<", ">"), criterion.text)

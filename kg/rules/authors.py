@@ -30,7 +30,7 @@ import functools
 import re
 import unicodedata
 
-from kg.resolve.persons import split_person_name
+from kg.rules.persons import split_person_name
 
 _INNER_PUNCT = re.compile(r"['’`\-.]")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")

@@ -12,11 +12,9 @@ from typing import IO
 
 import click
 
-from kg.errors import KGError
-from kg.store import default_store_path, open_store
+from kg.cli.common import open_existing, store_option
 from kg.store.base import Store
 
-STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
 # The library's defaults (kg.analyze.projections), repeated so that `kg --help` does not import
 # networkx; a test keeps them equal.
 MAX_SHARED = 50
@@ -30,10 +28,7 @@ def register(cli: click.Group) -> None:
 
 
 def _open(store_path: Path | None, *, read_only: bool = False) -> Store:
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
-    return open_store(path, read_only=read_only)
+    return open_existing(store_path, read_only=read_only)
 
 
 def _projection_names() -> list[str]:
@@ -45,7 +40,7 @@ def _projection_names() -> list[str]:
 def _projection_options(function):  # type: ignore[no-untyped-def]
     """Options shared by the commands that build a projection."""
     options = [
-        click.option("--store", "store_path", type=click.Path(path_type=Path), default=None, help=STORE_HELP),
+        store_option,
         click.option("--max-shared", type=click.IntRange(min=0), default=MAX_SHARED, show_default=True,
                      help="Things (sites, criteria...) shared by more nodes make no edges; 0: no cap."),
         click.option("--min-weight", type=click.IntRange(min=1), default=1, show_default=True,

@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from kg.cli.common import existing_store_dir, store_option
 from kg.errors import KGError
 from kg.store import default_store_path, open_store
 from kg.store.base import Store
@@ -32,9 +33,6 @@ TOKEN_ENV = "TRIALKG_UPDATE_TOKEN"
 MIN_TOKEN_LENGTH = 16
 
 
-def _store_option(function: Any) -> Any:
-    return click.option("--store", "store_path", type=click.Path(path_type=Path), default=None,
-                        help="Store directory (default: $TRIALKG_STORE or ./kg-store).")(function)
 
 
 def _endpoint_options(function: Any) -> Any:
@@ -82,7 +80,7 @@ def _writable_store(path: Path) -> Iterator[Store]:
 
 
 @click.command("serve")
-@_store_option
+@store_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback exposes the store to the network.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port (0 picks a free one).")
@@ -120,9 +118,7 @@ def serve_command(store_path: Path | None, host: str, port: int, timeout: float,
     token = _read_token(update_token_file)
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise KGError(f"the update token must have at least {MIN_TOKEN_LENGTH} characters")
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
+    path = existing_store_dir(store_path)
     store = open_store(path, read_only=token is None)
     assert isinstance(store, OxigraphStore)
     directory = StoreDirectory(path) if token is None and (path / ACTIVE).exists() else None
@@ -153,7 +149,7 @@ def serve_command(store_path: Path | None, host: str, port: int, timeout: float,
 
 @click.command("push")
 @_endpoint_options
-@_store_option
+@store_option
 def push_command(endpoint: str | None, update_endpoint: str | None, gsp_endpoint: str | None,
                  token_file: Path | None, store_path: Path | None) -> None:
     """Upload the local store to a SPARQL server, replacing each named graph there.
@@ -167,14 +163,12 @@ def push_command(endpoint: str | None, update_endpoint: str | None, gsp_endpoint
                 --gsp-endpoint http://127.0.0.1:7878/store
         kg push --endpoint http://127.0.0.1:8000/sparql --token-file token.txt
     """
+    from kg.store.push import push
     from kg.store.remote import RemoteStore
-    from kg.sync import push
 
     if not endpoint:
         raise click.UsageError("give the server's --endpoint URL")
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
+    path = existing_store_dir(store_path)
     target = _remote(endpoint, update_endpoint, gsp_endpoint, token_file)
     assert isinstance(target, RemoteStore)
     with open_store(path, read_only=True) as source:
@@ -185,7 +179,7 @@ def push_command(endpoint: str | None, update_endpoint: str | None, gsp_endpoint
 
 @click.command("sync")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_store_option
+@store_option
 @_endpoint_options
 @click.option("--full", is_flag=True, help="PATHS are the whole source: remove records they no longer hold.")
 @click.option("--force", is_flag=True, help="Replace every record read, even when its last-update date is unchanged.")
@@ -242,10 +236,3 @@ def register(cli: click.Group) -> None:
     for command in (serve_command, push_command, sync_command):
         cli.add_command(command)
 
-
-if __name__ == "__main__":  # python -m kg.commands.serve ... (before kg.cli registers these commands)
-    from kg.cli import cli as _cli
-    from kg.cli import main as _main
-
-    register(_cli)
-    _main()

@@ -212,3 +212,24 @@ def web_address(text: str | None) -> str | None:
         return None
     value = text.strip()
     return value if _WEB_ADDRESS.fullmatch(value) else None
+
+
+# The one meaning of yes/no across formats: API v2 booleans arrive as JSON true/false; the
+# XML, CSV and pages write "Yes", "No", "Accepts Healthy Volunteers". Anything else is no answer.
+_YES = frozenset({"yes", "true", "accepts healthy volunteers"})
+_NO = frozenset({"no", "false"})
+
+
+def yes_no(value: object) -> bool | None:
+    """True, False or None (not stated, or not a yes/no) for a boolean or a yes/no label.
+
+    Example:
+        >>> [yes_no(v) for v in (True, "Yes", "No", " accepts healthy volunteers ", "maybe", None)]
+        [True, True, False, True, None, None]
+    """
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
+    lowered = value.strip().lower()
+    return True if lowered in _YES else False if lowered in _NO else None

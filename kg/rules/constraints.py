@@ -6,7 +6,7 @@ As data, the bounds answer questions text cannot ("trials that exclude BMI above
 build check the text against the structured fields (a criterion says 65 years, the age field
 says 40), and let near-duplicate criteria compare by meaning ("ECOG 0 or 1" = "ECOG <= 1").
 
-The parser reads the normalised text (:func:`kg.resolve.criteria.normalize_criterion`), finds
+The parser reads the normalised text (:func:`kg.rules.criteria.normalize_criterion`), finds
 variable mentions from a small lexicon, and reads the comparison that follows each one: a
 comparator and a number, a range ("18 to 65", "0.3-2.0"), "N or more", or a list of scores
 ("0, 1 or 2"). Values are converted to the variable's canonical unit where the stated unit
@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.resolve.criteria import normalize_criterion
+from kg.model import Constraint
+from kg.rules.criteria import normalize_criterion
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,25 +38,6 @@ class Variable:
     score: bool = False  # ordinal scale: "0 or 1" means <= 1
     strict: bool = False  # only when a comparison follows at once ("pt > 15", not "pt must be...")
     unitless: bool = False  # a ratio or a score: the value is its own normal form
-
-
-@dataclass(frozen=True, slots=True)
-class Constraint:
-    """One bound a criterion states: ``variable comparator value unit``."""
-
-    variable: str
-    comparator: str  # < <= > >= =
-    value: float
-    unit: str | None
-    normalized_value: float | None
-    normalized_unit: str | None
-    text: str
-
-    @property
-    def signature(self) -> tuple[str, str, float]:
-        """What two criteria must share to state the same bound (the value in canonical units)."""
-        value = self.normalized_value if self.normalized_value is not None else self.value
-        return (self.variable, self.comparator, round(value, 6))
 
 
 _CELLS = (("/ul", 1.0), ("/mm3", 1.0), ("/mcl", 1.0), ("cells/ul", 1.0), ("cells/mm3", 1.0), ("cells/mcl", 1.0),
@@ -276,7 +258,7 @@ def _normalize(variable: Variable, value: float, unit: str | None) -> tuple[floa
 
 def _make(variable: Variable, comparator: str, value: float, unit: str | None, text: str) -> Constraint:
     normalized, normalized_unit = _normalize(variable, value, unit)
-    return Constraint(variable.code, comparator, value, unit, normalized, normalized_unit, text.strip())
+    return Constraint(variable.code, comparator, value, unit, normalized, normalized_unit, text.strip(), variable.label)
 
 
 def _read(variable: Variable, window: str) -> list[Constraint]:

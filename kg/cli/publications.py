@@ -22,18 +22,12 @@ from typing import IO, Any
 
 import click
 
-from kg.errors import KGError
-from kg.store import default_store_path, open_store
+from kg.cli.common import open_existing, store_option
 from kg.store.base import Store
-
-STORE_HELP = "Store directory (default: $TRIALKG_STORE or ./kg-store)."
 
 
 def _store(store_path: Path | None) -> Store:
-    path = store_path if store_path is not None else default_store_path()
-    if not path.is_dir():
-        raise KGError(f"no store at {path}: run `kg build PATHS --store {path}` first")
-    return open_store(path)
+    return open_existing(store_path, read_only=False)
 
 
 def _bar(progress: bool | None, unit: str) -> Any:
@@ -54,7 +48,7 @@ def _advance(bar: Any) -> Callable[[int], None] | None:
               help="Folder to write PubMed XML into (one file per batch); PMIDs already there are skipped.")
 @click.option("--ids-file", type=click.File("r", encoding="utf-8"), default=None, help="PMIDs, one per line.")
 @click.option("--from-store", is_flag=True, help="Every PMID the trials in the store reference.")
-@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None, help=STORE_HELP)
+@store_option
 @click.option("--api-key", envvar="NCBI_API_KEY", default=None,
               help="NCBI API key (env NCBI_API_KEY): allows 10 requests/s instead of 3.")
 @click.option("--email", envvar="NCBI_EMAIL", default=None, help="Contact e-mail NCBI asks for (env NCBI_EMAIL).")
@@ -111,7 +105,7 @@ def fetch_pubmed_command(pmids: tuple[str, ...], out: Path, ids_file: IO[str] | 
 
 
 @click.command("link-authors")
-@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None, help=STORE_HELP)
+@store_option
 @click.option("--min-confidence", type=float, default=None,
               help="Drop links below this confidence (default: kg.resolve.authorship.MIN_CONFIDENCE).")
 def link_authors_command(store_path: Path | None, min_confidence: float | None) -> None:
@@ -139,7 +133,7 @@ def link_authors_command(store_path: Path | None, min_confidence: float | None) 
 
 @click.command("pubmed-deletions")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--store", "store_path", type=click.Path(path_type=Path), default=None, help=STORE_HELP)
+@store_option
 def pubmed_deletions_command(paths: tuple[Path, ...], store_path: Path | None) -> None:
     """Remove the PubMed records that update files withdraw (<DeleteCitation>) from the store.
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from kg.resolve.names import fold
+from kg.rules.person_names import fold
 
 ABBREVIATIONS = {
     "univ": "university", "uni": "university", "hosp": "hospital", "ctr": "center", "cntr": "center",

@@ -82,7 +82,7 @@ _DOI_TRAILING = ".,;:]"
 def parse_citation(text: str) -> Citation:
     """What a citation string states (cached: the same background references recur across trials)."""
     clean = _SPACES.sub(" ", text).strip()
-    ids = {"doi": _doi(clean), "pmid": _group(_PMID, clean), "pmcid": _group(_PMCID, clean),
+    ids = {"doi": doi_in(clean), "pmid": _group(_PMID, clean), "pmcid": _group(_PMCID, clean),
            "epublished": _date_text(_group(_EPUB, clean))}
     clean = _NO_AUTHORS.sub("", clean)
     sentences = [s for s in _SENTENCE_END.split(clean) if s]
@@ -173,7 +173,15 @@ def _names(part: str) -> list[Author] | None:
     return names or None
 
 
-def _doi(text: str) -> str | None:
+def doi_in(text: str | None) -> str | None:
+    """The DOI a text states ("... doi: 10.1056/NEJMoa1214901. Erratum in ..."): the one DOI rule.
+
+    Example:
+        >>> doi_in("Lancet. 2020;1(2):3-4. doi: 10.1016/S0140-6736(20)30183-5.")
+        '10.1016/S0140-6736(20)30183-5'
+    """
+    if not text or "10." not in text:
+        return None
     match = _DOI.search(text)
     if not match:
         return None

@@ -5,7 +5,7 @@ Candidates meet only inside one country and city (city spellings folded: "St. Lo
 (the same words, the name without spaces, the words with one left out) and through the
 name's rarest words while fewer than 16 sites of the city share them: a city's "rehabilitation"
 block grows with the registry, a name's spellings do not, so the comparisons per site stay
-bounded. :func:`kg.resolve.places.facility_score` decides. Two guards keep precision:
+bounded. :func:`kg.rules.places.facility_score` decides. Two guards keep precision:
 
 * anonymised facilities ("Local Institution", "Investigational Site Number 840042") never
   merge: each trial's mention becomes its own site, even at the same surface key;
@@ -35,7 +35,7 @@ from rapidfuzz import fuzz, process
 
 from kg.resolve.cluster import Edge, UnionFind, candidate_pairs, cluster
 from kg.resolve.mentions import SiteMention
-from kg.resolve.places import (
+from kg.rules.places import (
     GENERIC,
     NameTokens,
     city_key,

@@ -1,0 +1,99 @@
+"""``kg queries``, ``kg query`` and ``kg stats``: questions to the graph.
+
+Example:
+    >>> sorted(c.name for c in COMMANDS)
+    ['queries', 'query', 'stats']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+import click
+
+from kg.cli.common import open_existing, store_dir, store_option
+from kg.queries import get_query, list_queries
+from kg.store.base import Store
+from kg.store.results import FORMATTERS
+
+
+@click.command("queries")
+def queries_command() -> None:
+    """List the canned queries with their parameters.
+
+    \b
+    Example:
+        kg queries
+    """
+    for query in list_queries():
+        params = ", ".join(("[" + p.name + "]") if p.optional else p.name for p in query.parameters)
+        click.echo(f"{query.name}{'  (' + params + ')' if params else ''}")
+        click.echo(f"    {query.title}. {query.description}".rstrip())
+
+
+@click.command("query")
+@click.argument("name", required=False)
+@store_option
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="table",
+              show_default=True, help="table for people; json/csv/tsv are the SPARQL 1.1 result formats.")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter.")
+@click.option("--all", "run_all", is_flag=True, help="Run every canned query (without parameters).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="Query a remote SPARQL 1.1 endpoint (its default graph must be the union) instead of the store.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file.")
+def query_command(name: str | None, store_path: Path | None, output_format: str, params: tuple[str, ...],
+                  run_all: bool, endpoint: str | None, output: IO[str]) -> None:
+    """Run a canned query by name, or a .rq file, on the store.
+
+    \b
+    Example:
+        kg query shared-principal-investigator
+        kg query trial-summary --param nct=NCT01374854 --format json
+        kg query my-question.rq --format csv -o answers.csv
+        kg query shared-site --endpoint http://127.0.0.1:7878/query
+    """
+    if not run_all and not name:
+        raise click.UsageError("give a query NAME (see `kg queries`), a .rq file, or --all")
+    bindings: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        bindings[key.strip()] = value.strip()
+    formatter = FORMATTERS[output_format]
+    selected = list_queries() if run_all else [get_query(name or "")]
+    opened: Store
+    if endpoint:
+        from kg.store.remote import open_remote_store
+
+        opened = open_remote_store(endpoint)
+    else:
+        opened = open_existing(store_path)
+    with opened as store:
+        for query in selected:
+            if run_all and output_format == "table":
+                output.write(f"\n== {query.name}: {query.title}\n")
+            output.write(formatter(store.select(query.bind(bindings if not run_all else None))))
+
+
+@click.command("stats")
+@store_option
+def stats_command(store_path: Path | None) -> None:
+    """Counts: quads, record graphs, and instances per class.
+
+    \b
+    Example:
+        kg stats --store kg-store
+    """
+    with open_existing(store_path) as store:
+        graphs = store.graphs()
+        click.echo(f"store: {store_dir(store_path)}")
+        click.echo(f"quads: {len(store)}")
+        click.echo(f"record graphs: {sum(1 for g in graphs if not g.endswith('/meta'))}")
+        for cls, count in store.select(get_query("class-counts").sparql).values():
+            local = (cls or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            click.echo(f"{local}: {count}")
+
+
+COMMANDS = (queries_command, query_command, stats_command)
