@@ -22,10 +22,10 @@ function of the ontology and the asserted type, so deriving it on the way out is
 current and costs one dictionary look-up per ``rdf:type``.
 
 Example:
-    >>> import io, pyoxigraph as ox
-    >>> triples = [ox.Triple(ox.NamedNode("https://clinicaltrials.gov/study/NCT01374854"),
-    ...                      ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-    ...                      ox.NamedNode("https://w3id.org/trialkg/ontology#Trial"))]
+    >>> import io
+    >>> triples = [(Term("uri", "https://clinicaltrials.gov/study/NCT01374854"),
+    ...             Term("uri", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+    ...             Term("uri", "https://w3id.org/trialkg/ontology#Trial"))]
     >>> out = io.BytesIO(); write_jsonld(triples, out)
     >>> import json; json.loads(out.getvalue())["@graph"][0]["@type"]
     ['Trial', 'schema:MedicalStudy', 'schema:MedicalTrial']
@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-import pyoxigraph as ox
 
 from kg.rdf.namespaces import ONTOLOGY, PREFIXES, RDF
 from kg.resources import data_dir, ontology_path
+from kg.store.results import Term
 
 CONTEXT_IRI = "https://w3id.org/trialkg/context.jsonld"
 """Where the context is published; ``kg serve`` serves ``context_path()`` for it."""
@@ -208,14 +208,14 @@ class _Compactor:
         term = self.terms.get(iri)
         return term[0] if term and term[1] is None else self.iri(iri)
 
-    def node_id(self, term: Any) -> str:
-        return "_:" + term.value if isinstance(term, ox.BlankNode) else self.iri(term.value)
+    def node_id(self, term: Term) -> str:
+        return "_:" + term.value if term.kind == "bnode" else self.iri(term.value)
 
-    def value(self, term: Any, coercion: str | None) -> Any:
-        if isinstance(term, ox.Literal):
-            if term.language:
-                return {"@value": term.value, "@language": term.language}
-            datatype = term.datatype.value
+    def value(self, term: Term, coercion: str | None) -> Any:
+        if term.kind == "literal":
+            if term.lang:
+                return {"@value": term.value, "@language": term.lang}
+            datatype = term.datatype or _XSD_STRING
             if datatype == coercion or (datatype == _XSD_STRING and coercion is None):
                 return term.value
             if datatype == _XSD_STRING:
@@ -225,8 +225,8 @@ class _Compactor:
         return node if coercion == "@id" else {"@id": node}
 
 
-def write_jsonld(triples: Iterable[Any], out: IO[bytes], *, aligned: bool = True) -> None:
-    """Write pyoxigraph triples, grouped by subject in the order given, as one compact document.
+def write_jsonld(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes], *, aligned: bool = True) -> None:
+    """Write triples, grouped by subject in the order given, as one compact document.
 
     Each subject becomes one node object (``@id``, ``@type``, then its properties by name);
     triples of one subject must come together (sorted input does this). With ``aligned``,
@@ -236,13 +236,13 @@ def write_jsonld(triples: Iterable[Any], out: IO[bytes], *, aligned: bool = True
     alignments = alignment_types() if aligned else {}
     out.write(b'{\n  "@context": ' + orjson.dumps(CONTEXT_IRI) + b',\n  "@graph": [')
     first = True
-    for subject, group in itertools.groupby(triples, key=lambda triple: triple.subject):
+    for subject, group in itertools.groupby(triples, key=lambda triple: triple[0]):
         node: dict[str, Any] = {"@id": compactor.node_id(subject)}
         types: set[str] = set()
         properties: dict[str, list[Any]] = {}
-        for triple in group:
-            predicate, obj = triple.predicate.value, triple.object
-            if predicate == _RDF_TYPE and isinstance(obj, ox.NamedNode):
+        for _, predicate_term, obj in group:
+            predicate = predicate_term.value
+            if predicate == _RDF_TYPE and obj.kind == "uri":
                 types.add(compactor.type_name(obj.value))
                 types.update(compactor.type_name(cls) for cls in alignments.get(obj.value, ()))
                 continue

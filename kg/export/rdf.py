@@ -59,12 +59,12 @@ def export_rdf(store: Store, out: IO[bytes], format_name: str, *, progress: Call
 def _counted(data: bytes, progress: Callable[[int], None] | None,
              on_total: Callable[[int], None] | None, batch: int = 10_000) -> Iterator[Any]:
     """Triples parsed from sorted N-Triples, reporting the total and every ``batch`` of them."""
-    import pyoxigraph as ox
+    from kg.store.triples import parse_ntriples
 
     if on_total is not None:
         on_total(data.count(b"\n"))
     done = 0
-    for done, triple in enumerate(ox.parse(data, ox.RdfFormat.N_TRIPLES), start=1):
+    for done, triple in enumerate(parse_ntriples(data), start=1):
         yield triple
         if progress is not None and done % batch == 0:
             progress(batch)
@@ -87,5 +87,5 @@ def sorted_lines(store: Store, format_name: str) -> bytes:
 
 
 def sorted_triples(store: Store) -> Iterator[Any]:
-    """The union's distinct triples (pyoxigraph Triples) in N-Triples byte order: by subject first."""
+    """The union's distinct triples (Term triples) in N-Triples byte order: by subject first."""
     return _counted(sorted_lines(store, "ntriples"), None, None)

@@ -9,10 +9,10 @@ Resource IRIs (``https://w3id.org/trialkg/resource/person/jianming-tan``) are wr
 to ``@base`` (``<person/jianming-tan>``), which keeps their ``/`` as it is.
 
 Example:
-    >>> import io, pyoxigraph as ox
-    >>> t = ox.Triple(ox.NamedNode("https://clinicaltrials.gov/study/NCT01374854"),
-    ...               ox.NamedNode("https://w3id.org/trialkg/ontology#hasArm"),
-    ...               ox.NamedNode("https://w3id.org/trialkg/resource/arm/NCT01374854/a"))
+    >>> import io
+    >>> t = (Term("uri", "https://clinicaltrials.gov/study/NCT01374854"),
+    ...      Term("uri", "https://w3id.org/trialkg/ontology#hasArm"),
+    ...      Term("uri", "https://w3id.org/trialkg/resource/arm/NCT01374854/a"))
     >>> out = io.BytesIO(); write_turtle([t], out); out.getvalue().decode().splitlines()[-2:]
     ['ct:NCT01374854', '    tkg:hasArm <arm/NCT01374854/a> .']
 """
@@ -22,11 +22,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from typing import IO, Any
-
-import pyoxigraph as ox
+from typing import IO
 
 from kg.rdf.namespaces import PREFIXES, RDF, RESOURCE
+from kg.rdf.terms import iri as encoded_iri
+from kg.rdf.terms import literal
+from kg.store.results import Term
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _LOCAL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
@@ -57,33 +58,33 @@ class _Names:
             if (_RELATIVE.match(relative) and ":" not in segments[0] and "." not in segments
                     and ".." not in segments and ">" not in relative):
                 return f"<{relative}>"
-        return str(ox.NamedNode(iri))
+        return encoded_iri(iri)
 
-    def term(self, term: Any) -> str:
-        if isinstance(term, ox.NamedNode):
+    def term(self, term: Term) -> str:
+        if term.kind == "uri":
             return self.iri(term.value)
-        if isinstance(term, ox.Literal):
-            if term.language:
-                return str(term)
-            datatype = term.datatype.value
-            if datatype in _BARE and _BARE[datatype].match(term.value):
-                return term.value
-            quoted = str(ox.Literal(term.value))
-            return quoted if datatype == _XSD + "string" else f"{quoted}^^{self.iri(datatype)}"
-        return str(term)
+        if term.kind == "bnode":
+            return "_:" + term.value
+        if term.lang:
+            return f"{literal(term.value)}@{term.lang}"
+        datatype = term.datatype or _XSD + "string"
+        if datatype in _BARE and _BARE[datatype].match(term.value):
+            return term.value
+        quoted = literal(term.value)
+        return quoted if datatype == _XSD + "string" else f"{quoted}^^{self.iri(datatype)}"
 
 
-def write_turtle(triples: Iterable[Any], out: IO[bytes]) -> None:
-    """Write pyoxigraph triples, grouped by subject in the order given, as readable Turtle."""
+def write_turtle(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes]) -> None:
+    """Write triples, grouped by subject in the order given, as readable Turtle."""
     names = _Names()
     header = [f"@base <{RESOURCE}> ."] + [f"@prefix {name}: <{ns}> ." for name, ns in sorted(PREFIXES.items())
                                           if ns != RESOURCE]
     out.write(("\n".join(header) + "\n").encode("utf-8"))
     rdf_type = RDF + "type"
-    for subject, group in itertools.groupby(triples, key=lambda triple: triple.subject):
+    for subject, group in itertools.groupby(triples, key=lambda triple: triple[0]):
         by_predicate: dict[str, list[str]] = {}
-        for triple in group:
-            by_predicate.setdefault(triple.predicate.value, []).append(names.term(triple.object))
+        for _, predicate, obj in group:
+            by_predicate.setdefault(predicate.value, []).append(names.term(obj))
         lines = [names.term(subject)]
         order = sorted(by_predicate, key=lambda p: (p != rdf_type, p))
         for index, predicate in enumerate(order):
