@@ -83,8 +83,8 @@ def write_turtle(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes]) -> 
     rdf_type = RDF + "type"
     for subject, group in itertools.groupby(triples, key=lambda triple: triple[0]):
         by_predicate: dict[str, list[str]] = {}
-        for _, predicate, obj in group:
-            by_predicate.setdefault(predicate.value, []).append(names.term(obj))
+        for _, predicate_term, obj in group:
+            by_predicate.setdefault(predicate_term.value, []).append(names.term(obj))
         lines = [names.term(subject)]
         order = sorted(by_predicate, key=lambda p: (p != rdf_type, p))
         for index, predicate in enumerate(order):
@@ -96,5 +96,5 @@ def write_turtle(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes]) -> 
                 lines.append(f"    {verb} {joined}{end}")
             else:
                 lines.append(f"    {verb}")
-                lines += [f"        {obj}{' ,' if i < len(objects) - 1 else end}" for i, obj in enumerate(objects)]
+                lines += [f"        {text}{' ,' if i < len(objects) - 1 else end}" for i, text in enumerate(objects)]
         out.write(("\n" + "\n".join(lines) + "\n").encode("utf-8"))
