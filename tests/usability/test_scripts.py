@@ -54,6 +54,7 @@ def test_ci_asks_for_the_browser() -> None:
     assert "scripts/test --with-browser" in (ROOT / ".ci" / "run").read_text()
 
 
+@pytest.mark.slow  # a pytest run inside the test
 @pytest.mark.parametrize("ci", [None, "true"])
 def test_browser_tests_without_chromium_skip_locally_and_fail_in_ci(ci: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
