@@ -1,20 +1,44 @@
 """Split a free-text eligibility block into atomic inclusion and exclusion criteria.
 
-Registries store eligibility as one text block: markdown bullets in API v2 JSON and
-on the modern page (``* BMI \\>35 kg/m\\^2.``), dash bullets on the classic page, indented
-paragraphs in legacy XML. Queries such as "which trials share an exclusion criterion"
-need each criterion as its own node, so this module finds the inclusion/exclusion
-headings, the bullets, and the continuation lines that belong to the bullet above.
+Registries store eligibility as one text block, and "which trials share an exclusion criterion"
+needs each criterion as its own node. The block comes in many shapes: markdown bullets in API v2
+JSON (``* BMI \\>35 kg/m\\^2.``), dash bullets hard-wrapped at 80 columns in legacy XML, numbered
+lists (``1.``, ``1)``, ``(1)``, ``a.``, ``i.``), nested sub-lists, paragraphs without any bullet,
+sub-headings ("For female participants:"), placeholders ("None", "N/A", "-") and blocks with no
+"Inclusion Criteria" heading at all. The algorithm (docs/eligibility-splitting.md) works line by
+line in one pass, then assembles items:
+
+1. A line is a heading (sets the kind), an inline heading ("Inclusion Criteria: age > 18"), a
+   bullet (its marker is removed), a plain line, or blank.
+2. A bullet indented deeper than the open top-level item is a sub-item and is joined into it
+   (with "; " unless the text before already ends with punctuation): "Any of the following:"
+   means nothing without its list.
+3. A plain line directly under an item continues it (legacy XML wraps lines); after a blank line
+   it starts a new item unless it is indented under the item (a markdown continuation paragraph).
+4. Context is dropped: headings, plain lines ending with a colon, lead-ins such as "Patients must
+   meet all of the following criteria:", short group labels ("Healthy volunteers:"), boilerplate
+   ("Other protocol-defined inclusion/exclusion criteria may apply") and placeholders. The
+   sub-items of a dropped lead-in become criteria of their own.
+5. Without any heading the kind is ``UNSPECIFIED``; with only an exclusion heading, what precedes
+   it includes ("Eligibility criteria: ... Exclusion criteria: ...").
+
+Every regular expression is compiled once at import, anchored at the start of a line and bounded
+(no unbounded repetition inside a repetition), and headings are only tried on lines that contain
+"clusion" or "eligib", so each line costs time linear in its length: the splitter runs on every
+registry record (~560,000 studies).
 
 Example:
     >>> [c.kind[0] + ":" + c.text for c in split_criteria(
-    ...     "Inclusion Criteria:\\n- Age 18\\n  or older\\nExclusion Criteria:\\n- BMI \\\\>35")]
-    ['I:Age 18 or older', 'E:BMI >35']
+    ...     "Key Inclusion Criteria:\\n1. Age 18\\n   or older\\n2. Any of:\\n   a. HIV\\n   b. HBV\\n"
+    ...     "Exclusion Criteria:\\n* BMI \\\\>35\\n* N/A")]
+    ['I:Age 18 or older', 'I:Any of: HIV; HBV', 'E:BMI >35']
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+from dataclasses import dataclass, field
 
 from kg.model import Criterion
 
@@ -22,16 +46,76 @@ INCLUSION = "INCLUSION"
 EXCLUSION = "EXCLUSION"
 UNSPECIFIED = "UNSPECIFIED"
 
-# "Inclusion Criteria:", "Key inclusion criteria", "INCLUSION CRITERIA -", "Exclusion criteria for all participants:"
+_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^~|=])")
+
+# One list marker at the start of a (stripped) line: symbol bullets, "1." "1)" "(1)", "a." "(a)",
+# roman "iv." and the "o" that word processors export. "-Text" and "•Text" count, "1.5 mg" does not.
+_MARKER = re.compile(
+    r"(?:[*+.\u25cb\u25a0\u25a1\u27a2\u25ba\u2713\u2013\u2014](?=\s)"
+    r"|[-\u2022\u00b7\u25aa\u25cf\u25e6](?=\s|[^\W\d_])"
+    r"|\(?\d{1,3}[.)](?!\d)|\d{1,3}\s?\([A-Za-z0-9]{1,3}\)[.)]"
+    r"|\(?(?:i{1,3}|iv|vi{0,3}|ix|x)[.)](?=\s)"
+    r"|\(?[A-Za-z][.)](?=\s)"
+    r"|o(?=\s))\s*"
+)
+# Headings: "Inclusion Criteria:", "- Key Exclusion criteria", "**INCLUSION CRITERIA**", "## Exclusion",
+# "Inclusion:", "Exclusion criteria for all participants:", "Non-inclusion criteria:", "5.3 Exclusion".
 _HEADING = re.compile(
-    r"^\s*(?:#+\s*)?(?:\*\*)?\s*(?:key\s+|main\s+|general\s+)?(inclusion|exclusion)\s+criteri(?:a|on)\b[^:\n]{0,60}:?\s*(?:\*\*)?\s*$",
+    r"(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?(?:the\s+)?((?:[\w/().,-]+\s+){0,4}?)"
+    r"(non[- ]?)?(inclusion|exclusion|eligibility)(\s+crit[a-z]*)?\b([^:]{0,200})",
     re.IGNORECASE,
 )
-# A heading with the first criterion on the same line: "Inclusion Criteria: age > 18".
-_INLINE_HEADING = re.compile(r"^\s*(inclusion|exclusion)\s+criteri(?:a|on)\s*:\s*(\S.*)$", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[*\-\u2022\u00b7\u25aa\u25cf+]|\d{1,3}[.)]|[a-zA-Z][.)](?=\s))\s+(.*)$")
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^~|=])")
-_SPACES = re.compile(r"\s+")
+# Words that may precede "Inclusion criteria" in any case; other prefixes must be Title Case ("Phase 1 Key").
+_HEADING_PREFIX = re.compile(
+    r"(?:(?:key|main|general|major|principal|additional|other|specific|selected|study|patients?|participants?|"
+    r"donors?|siblings?|subjects?)\s+)*",
+    re.IGNORECASE,
+)
+# "Inclusion Criteria: age > 18", "Exclusion criteria (healthy subjects): none".
+_INLINE = re.compile(
+    r"(?:key\s+|main\s+)?(inclusion|exclusion)(?:\s+crit[a-z]*)?(\s+(?:for|in|of)\s[^:]{1,60})?"
+    r"\s*(?:\([^()]{0,60}\))?\s*:\s*(\S.*)",
+    re.IGNORECASE,
+)
+_EMPHASIS = " \t*_#"  # markdown emphasis and heading marks around a heading
+_PLACEHOLDER = re.compile(
+    r"(?:none|none known|nil|n/?a|not applicable|not specified|see disease characteristics|"
+    r"no (?:inclusion|exclusion) criteria|[-.\u2013\u2014]+)[.:]?",
+    re.IGNORECASE,
+)
+# Boilerplate notes that are no criterion and would otherwise be "shared" by thousands of trials.
+_NOTE = re.compile(
+    r"(?:note:?\s*)?(?:(?:other|additional)\s+(?:protocol[- ]defined\s+|drug[- ]specific\s+)?"
+    r"(?:inclusion|exclusion|eligibility)\b.{0,40}\bcriteria\b.{0,40}\bapply"
+    r"|(?:the\s+)?(?:above\s+)?information\s+(?:listed\s+above\s+)?is\s+not\s+intended\b"
+    r"|for\s+more\s+information\b)",
+    re.IGNORECASE,
+)
+# A lead-in that only announces the list below it.
+_LEAD_IN = re.compile(
+    r"(?:(?:all\s+|the\s+|a\s+)?(?:patients?|participants?|subjects?|individuals?|persons?|person|people|women|"
+    r"men|children|candidates|volunteers|those|who)\b.{0,100}?\b(?:(?:following|these|below)\b.{0,40}?\b"
+    r"(?:criteri(?:a|on)|apply|are met)|(?:excluded|eligible|ineligible|included|enrolled)\b.{0,60}?\bfollowing)\b"
+    r"|(?:must|should)\s+(?:meet|fulfil+|satisfy)\b.{0,40}?\bfollowing\b)",
+    re.IGNORECASE,
+)
+# "Group 1: Peanut allergic individuals (n=20)", "All Parts (A1, A2, B)", "Part A1 Only": labels of a sub-list.
+_GROUP_TITLE = re.compile(
+    r"(?:all\s+|for\s+)?(?:groups?|cohorts?|parts?|arms?|stages?|phases?|modules?)\s*[\w.-]{0,4}\b[^.]{0,60}",
+    re.IGNORECASE,
+)
+_MEASURE = re.compile(r"[<>=\u2264\u2265%]|\d\s*(?:kg|mg|g|ml|years?|months?|weeks?|days?)\b", re.IGNORECASE)
+_NOTE_ITEM = re.compile(r"(?:note|n\.b)\b", re.IGNORECASE)
+_DASHES = re.compile(r"[-.\u2013\u2014_]+")
+_GROUP_LABEL = re.compile(
+    r"(?:[\w()&/,-]+\s+){0,3}(?:group|cohort|patients|participants|subjects?(?:\(s\))?|volunteers|controls?)"
+    r"(?:\W|$)[^.;]{0,30}",
+    re.IGNORECASE,
+)
+_CONNECTOR = re.compile(r"(?:or|and|and/or)", re.IGNORECASE)
+_TERMINAL = (".", ";", ",", "!", "?")
+_KEYWORDS = "clusion"  # in "inclusion" and "exclusion": lines without it cannot be inline headings
+_LONGEST = 3500  # characters of an item joined with its sub-items; more is a mis-indented list
 
 
 def unescape_markdown(text: str) -> str:
@@ -39,69 +123,233 @@ def unescape_markdown(text: str) -> str:
     return _MARKDOWN_ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
-def split_criteria(text: str | None) -> tuple[Criterion, ...]:
-    """Atomic criteria of an eligibility block, in order, headings removed.
+@dataclass(slots=True)
+class _Item:
+    """One top-level list item: its kind, pieces (the item, then each sub-item), layout facts."""
 
-    A line that is not a bullet continues the bullet above it, unless a blank line
-    separates them and it reads as a sub-heading (ends with a colon): registries write
-    "For female participants:" above a list, and that is context, not a criterion.
-    Without any heading the kind is ``UNSPECIFIED``.
+    kind: str
+    indent: int  # column of the marker (of the text for a plain line)
+    bulleted: bool
+    section: int
+    pieces: list[list[str]] = field(default_factory=list)
+    # (marker column, text column) of each piece: " 10." right-aligned under "  9." is no sub-item
+    columns: list[tuple[int, int]] = field(default_factory=list)
+    context: bool = False  # a sub-heading by its form: a connector ("OR") or a group label
+    title: bool = False  # short, unpunctuated, unbulleted: a sub-heading if a bulleted list follows
+
+
+def split_criteria(text: str | None) -> tuple[Criterion, ...]:
+    """Atomic criteria of an eligibility block, in order, headings and placeholders removed.
+
+    Drop-in replacement for ``kg.sources.criteria_text.split_criteria``; the labelled set in
+    tests/data/eligibility/ measures both.
     """
-    if not text:
+    if not text or not text.strip():
         return ()
     kind = UNSPECIFIED
-    criteria: list[Criterion] = []
-    current: list[str] = []
-    after_blank = True
-
-    def flush() -> None:
-        if current:
-            joined = _SPACES.sub(" ", " ".join(current)).strip()
-            if joined:
-                criteria.append(Criterion(text=joined, kind=kind))
-            current.clear()
-
-    for raw_line in unescape_markdown(text).splitlines():
-        line = raw_line.strip()
-        if not line:
-            after_blank = True
+    saw_inclusion = saw_exclusion = False
+    items: list[_Item] = []
+    top: _Item | None = None  # the open top-level item sub-items and continuations attach to
+    previous_blank = True
+    section = 0
+    for raw in text.splitlines():
+        literal = raw.lstrip().startswith("\\+")  # "\\+ Doravirine": markdown escaped it, not a bullet
+        line = unescape_markdown(raw).expandtabs(4).rstrip()
+        stripped = line.strip()
+        if not stripped:
+            previous_blank = True
             continue
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            kind = INCLUSION if heading.group(1).lower() == "inclusion" else EXCLUSION
-            after_blank = True
+        if _DASHES.fullmatch(stripped):
+            continue  # an empty bullet: "-", "\\-"
+        indent = len(line) - len(line.lstrip())
+        body, first = (stripped, 0) if literal else _strip_markers(stripped)
+        bulleted = first > 0
+        columns = (indent, indent + first)
+        wrapped = not previous_blank and not bulleted and top is not None and indent > top.indent
+        heading = None if wrapped else _heading_kind(body)  # "     exclusion criterion." ends a wrapped line
+        if heading is not None:
+            section += 1
+            last = items[-1] if items else None
+            if last and len(last.pieces) == 1 and not last.bulleted and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
+                last.context = True  # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:"
+            if heading != "":
+                kind = heading
+                saw_inclusion |= heading == INCLUSION
+                saw_exclusion |= heading == EXCLUSION
+            top, previous_blank = None, True
             continue
-        inline = _INLINE_HEADING.match(line)
+        inline = _INLINE.fullmatch(body.strip(_EMPHASIS)) if not wrapped and _KEYWORDS in body.lower() else None
+        if inline and inline.group(2) is not None and not _LEAD_IN.match(inline.group(3)):
+            inline = None  # "Inclusion criterion for the dose-escalation: Individuals with ..." is a criterion
         if inline:
-            flush()
             kind = INCLUSION if inline.group(1).lower() == "inclusion" else EXCLUSION
-            current.append(inline.group(2))
-            after_blank = False
+            saw_inclusion |= kind == INCLUSION
+            saw_exclusion |= kind == EXCLUSION
+            section += 1
+            rest = _strip_markers(inline.group(3).strip())[0]
+            top = _Item(kind, indent, True, section, [[rest]], [columns])
+            top.context = _is_group_label(rest) or bool(_LEAD_IN.match(rest))
+            items.append(top)
+            previous_blank = False
             continue
-        bullet = _BULLET.match(line)
-        if bullet:
-            flush()
-            current.append(bullet.group(1))
-        elif current and not (after_blank and line.endswith(":")):
-            if after_blank and not _continues(current[-1]):
-                flush()
-                current.append(line)
+        if top is not None and not top.context and _continues(top, columns, bulleted, previous_blank):
+            if bulleted:
+                top.pieces.append([body])
+                top.columns.append(columns)
             else:
-                current.append(line)
-        elif line.endswith(":"):
-            flush()  # a sub-heading such as "For adolescent participants:"
+                top.pieces[-1].append(stripped)
         else:
-            current.append(line)
-        after_blank = False
-    flush()
-    kinds = {c.kind for c in criteria}
-    if EXCLUSION in kinds and INCLUSION not in kinds:
+            top = _Item(kind, indent, bulleted, section, [[body]], [columns])
+            top.context = bool(_CONNECTOR.fullmatch(body.rstrip(" :")))
+            top.title = not bulleted and (_is_title(body, stripped) or bool(_GROUP_TITLE.fullmatch(body)))
+            items.append(top)
+        previous_blank = False
+    for item, following in itertools.pairwise(items):
+        opens_list = following.bulleted or _clean(following.pieces[0]).endswith(":")
+        if item.title and opens_list and item.section == following.section and len(item.pieces) == 1:
+            item.context = True
+    if saw_exclusion and not saw_inclusion:
         # "Eligibility criteria:" ... "Exclusion criteria:": what precedes the exclusions includes.
-        criteria = [Criterion(c.text, INCLUSION) if c.kind == UNSPECIFIED else c for c in criteria]
-    return tuple(criteria)
+        for item in items:
+            if item.kind == UNSPECIFIED:
+                item.kind = INCLUSION
+    return tuple(criterion for item in items for criterion in _criteria(item))
 
 
-def _continues(previous: str) -> bool:
-    """Whether a paragraph after a blank line still belongs to the text before it."""
-    return not previous.rstrip().endswith((".", ";", ":", "?", "!"))
+def _strip_markers(text: str) -> tuple[str, int]:
+    """The text without its list markers ("* 1) Age" -> "Age") and the width of the first (0: none)."""
+    first = 0
+    for _ in range(3):
+        marker = _MARKER.match(text)
+        if marker is None or marker.end() == 0 or marker.end() == len(text):
+            break
+        first = first or marker.end()
+        text = text[marker.end():]
+    return text, first
+
+
+def _heading_kind(body: str) -> str | None:
+    """INCLUSION/EXCLUSION for a heading line, "" for a neutral one ("Eligibility criteria"), else None."""
+    lowered = body.lower()
+    if "clusion" not in lowered and "eligib" not in lowered:
+        return None  # every heading names inclusion, exclusion or eligibility: skip the patterns
+    core = body.strip(_EMPHASIS).rstrip(": \t").strip("*_ ")
+    if len(core) > 200 or _NOTE.match(core):
+        return None
+    match = _HEADING.fullmatch(core)
+    if match is None:
+        return None
+    prefix, negated, word, criteria, tail = match.groups()
+    if not criteria and tail.strip(" -"):
+        return None  # "Inclusion of the child, step 2: ..." is text, not a heading
+    if prefix and not _HEADING_PREFIX.fullmatch(prefix) and not (body.rstrip().endswith(":") or prefix.istitle()):
+        return None  # "Not meeting inclusion criteria" is a criterion; "Phase 1b Key Inclusion Criteria" a heading
+    if ". " in tail or tail.count(" ") > (25 if not prefix else 9):
+        return None
+    if word.lower() == "eligibility":
+        return ""
+    return EXCLUSION if negated or word.lower() == "exclusion" else INCLUSION
+
+
+def _continues(top: _Item, columns: tuple[int, int], bulleted: bool, previous_blank: bool) -> bool:
+    """Whether a line belongs to the open item: a deeper bullet, a wrapped or indented line."""
+    indent = columns[0]
+    if bulleted:
+        return _deeper(columns, top.columns[0])
+    if not previous_blank:
+        return True  # legacy XML wraps every line at 80 columns
+    # A paragraph indented to the text of the (sub-)item above continues it, as in markdown.
+    return indent > top.indent and indent >= max(2, top.columns[-1][1])
+
+
+def _deeper(columns: tuple[int, int], parent: tuple[int, int]) -> bool:
+    """Whether a bullet is nested under another: both its marker and its text start further right."""
+    return columns[0] > parent[0] and columns[1] > parent[1]
+
+
+def _is_title(body: str, stripped: str) -> bool:
+    """Whether an unbulleted line reads as a label ("Index Participants", "[Part 3 only]")."""
+    if stripped.startswith("[") and stripped.endswith("]"):
+        return True
+    text = body.rstrip(" -")
+    if _MEASURE.search(text):
+        return False  # "Body weight \u226515 kg" states a condition
+    return len(text.split()) <= 5 and not text.endswith(_TERMINAL)
+
+
+def _is_group_label(text: str) -> bool:
+    """Whether an inline heading's text names a group ("Test Group") rather than a criterion."""
+    return bool(_GROUP_LABEL.fullmatch(text.strip())) and len(text.split()) <= 4
+
+
+def _clean(lines: list[str]) -> str:
+    """The lines of a piece as one text, whitespace collapsed."""
+    return " ".join(" ".join(lines).split())
+
+
+def _criteria(item: _Item) -> list[Criterion]:
+    """The criteria of one item: none for context; under a lead-in, its sub-items (with theirs)."""
+    head = _clean(item.pieces[0])
+    if not item.bulleted and len(item.pieces) == 1 and _NOTE_ITEM.match(head):
+        return []  # "Note: where slides are accepted, ..."
+    nested = list(zip(item.columns[1:], item.pieces[1:], strict=True))
+    children = [(columns, piece) for columns, piece in nested if not _is_dropped(_clean(piece))]
+    if head.endswith(":") and nested and not children:
+        return []  # "Hormone receptor status:" over "Not specified"
+    group_title = item.bulleted and bool(children) and bool(_GROUP_TITLE.fullmatch(head))
+    if item.context or group_title or _is_dropped(head) or _is_context(head, item.bulleted, bool(children)):
+        return [Criterion(text, item.kind) for text in _sub_items(nested)]
+    joined = head
+    for _, piece in children:
+        joined = _join(joined, _clean(piece))
+    if len(joined) > _LONGEST and children:
+        # Thousands of characters under one bullet are a list indented by mistake, not one criterion.
+        return [Criterion(text, item.kind) for text in [head, *_sub_items(nested)] if not _is_dropped(text)]
+    return [Criterion(joined, item.kind)] if joined else []
+
+
+def _sub_items(children: list[tuple[tuple[int, int], list[str]]]) -> list[str]:
+    """Sub-items as criteria of their own, each with the sub-sub-items nested under it."""
+    groups: list[list[str]] = []
+    start = (0, 0)
+    for columns, piece in children:
+        if groups and _deeper(columns, start):
+            groups[-1].append(_clean(piece))
+        else:
+            groups.append([_clean(piece)])
+            start = columns
+    texts: list[str] = []
+    for head, *subs in groups:
+        live = [text for text in subs if not _is_dropped(text)]
+        if subs and not live and head.endswith(":"):
+            continue  # "Hormone receptor status:" over "Not specified"
+        joined = head
+        for text in live:
+            joined = _join(joined, text)
+        texts.extend([head, *live] if len(joined) > _LONGEST else [joined])
+    return [text for text in texts if text and not _is_dropped(text)]
+
+
+def _join(text: str, sub_item: str) -> str:
+    """An item with one of its sub-items: "Any of:" + "HIV" -> "Any of: HIV", then "; HBV"."""
+    if not sub_item or _is_dropped(sub_item):
+        return text
+    if not text:
+        return sub_item
+    return text + (" " if text.endswith((".", ",", ";", ":")) else "; ") + sub_item
+
+
+def _is_dropped(text: str) -> bool:
+    """Placeholders and boilerplate: never a criterion."""
+    return bool(_PLACEHOLDER.fullmatch(text) or _NOTE.match(text))
+
+
+def _is_context(text: str, bulleted: bool, has_children: bool) -> bool:
+    """Sub-headings and lead-ins that introduce the items after them."""
+    if not text.endswith(":"):
+        return bool(_LEAD_IN.match(text)) and has_children
+    if not bulleted:
+        return True  # "For female participants:", "Hematopoietic:"
+    if _LEAD_IN.match(text):
+        return True
+    return not has_children and len(text.split()) <= 4  # "* Healthy volunteers:" above a flat list
