@@ -36,6 +36,8 @@ _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARAM = re.compile(r"^(\w+)\s*(\(optional\))?\s*(.*)$")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_LIMIT = re.compile(r"\bLIMIT\s+(\d+)(\s+OFFSET\s+\d+)?\s*$", re.IGNORECASE)
+_NCT = re.compile(r"^NCT\d{8}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,21 @@ class Parameter:
     name: str
     description: str
     optional: bool
+
+    def check(self, value: str) -> str:
+        """The value, normalised, or a QueryError saying what the parameter takes.
+
+        Why: a mistyped value (``nct=XYZ``) would otherwise bind, match nothing and look like
+        an empty answer; the header's description says what kind of value is meant.
+        """
+        kind = self.description.lower()
+        if kind.startswith("an nct id"):
+            if not _NCT.match(value.strip()):
+                raise QueryError(f"--param {self.name}={value}: not an NCT id (NCT and 8 digits, e.g. NCT01374854)")
+            return value.strip().upper()
+        if kind.startswith("a number") and not _NUMBER.match(value.strip()):
+            raise QueryError(f"--param {self.name}={value}: not a number")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +81,25 @@ class CannedQuery:
             start += 1
         return "".join(lines[start:])
 
-    def bind(self, values: dict[str, str] | None = None) -> str:
-        """The query text (header dropped) with parameters bound; unknown or missing ones raise."""
+    def bind(self, values: dict[str, str] | None = None, *, limit: int | None = None) -> str:
+        """The query text (header dropped) with parameters bound; unknown or missing ones raise.
+
+        ``limit`` caps the rows in the query itself (``LIMIT n`` after its ORDER BY), so the
+        engine can stop early instead of the caller dropping rows it had to wait for.
+        """
+        text = self._bound(values)
+        if limit is None:
+            return text
+        if limit < 0:
+            raise QueryError(f"a limit must be 0 or more, not {limit}")
+        stripped = text.rstrip()
+        existing = _LIMIT.search(stripped)
+        if existing:
+            capped = min(limit, int(existing.group(1)))
+            return stripped[: existing.start(1)] + str(capped) + stripped[existing.end(1) :] + "\n"
+        return stripped + f"\nLIMIT {limit}\n"
+
+    def _bound(self, values: dict[str, str] | None) -> str:
         values = values or {}
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(known))
@@ -75,6 +109,7 @@ class CannedQuery:
         missing = [p.name for p in self.parameters if not p.optional and p.name not in values]
         if missing:
             raise QueryError(f"query {self.name!r} needs parameter(s): {', '.join(missing)}")
+        values = {name: known[name].check(value) for name, value in values.items()}
         body = self.body
         if not values:
             return body
@@ -140,7 +175,10 @@ def list_queries() -> list[CannedQuery]:
 def get_query(name_or_path: str) -> CannedQuery:
     """A canned query by name, or any .rq file by path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".rq" and candidate.is_file():
+    if candidate.suffix == ".rq" or len(candidate.parts) > 1:
+        # A path, not a name: say the file is missing rather than "no canned query".
+        if not candidate.is_file():
+            raise QueryError(f"file not found: {name_or_path}")
         return parse_query(candidate.read_text("utf-8"), candidate.stem, candidate)
     path = queries_dir() / f"{name_or_path}.rq"
     if not path.is_file():

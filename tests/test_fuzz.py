@@ -45,6 +45,9 @@ from kg.store.base import Store
 from kg.validate import validate
 from tests.conftest import CLASSIC_SEED, DATA, MODERN_SEED, run_kg
 
+# Hypothesis runs many builds per test: part of the whole suite, left out of `scripts/test --fast`.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("TRIALKG_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
     max_examples=EXAMPLES,

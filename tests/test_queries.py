@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -12,7 +16,7 @@ from kg.errors import QueryError
 from kg.queries import get_query, list_queries
 from kg.store.base import Store
 from kg.store.rdflib_store import RdflibStore
-from kg.store.results import ResultTable
+from kg.store.results import ResultTable, to_json
 from tests.conftest import DATA, EXAMPLES
 
 REQUIRED = {"shared-principal-investigator", "shared-exclusion-criteria", "shared-sponsor", "shared-site",
@@ -96,3 +100,126 @@ def test_each_query_gives_the_same_rows_on_rdflib_and_oxigraph(resolved_sample: 
     assert oxigraph_rows.variables == rdflib_rows.variables
     assert _comparable(oxigraph_rows, list_columns) == _comparable(rdflib_rows, list_columns)
     assert oxigraph_rows.rows, f"{name} answers nothing on a resolved store"
+
+
+# --- Every file as shipped, as a SPARQL client sees it -------------------------------------------------------------
+
+
+def _rdflib_form(text: str) -> str:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    return str(translateQuery(parseQuery(text)).algebra.name)
+
+
+def _sparqlwrapper_form(text: str) -> tuple[str, bool]:
+    from SPARQLWrapper import SPARQLWrapper
+
+    client = SPARQLWrapper("http://127.0.0.1:9/sparql")
+    client.setQuery(text)
+    return client.queryType, client.isSparqlUpdateRequest()
+
+
+@pytest.mark.parametrize("name", sorted(q.name for q in list_queries()))
+def test_each_query_file_is_detected_as_a_select_by_sparqlwrapper_and_rdflib(name: str) -> None:
+    """SPARQLWrapper picks query or update from the first query-form word it finds outside the
+    comments it strips, and it strips only every other comment line, matching inside words too
+    ("loaded" is LOAD, "address" is ADD): a header line can turn the file into an update."""
+    path = get_query(name).path
+    assert path is not None
+    text = path.read_text("utf-8")
+    form, is_update = _sparqlwrapper_form(text)
+    assert (form, is_update) == ("SELECT", False), (
+        f"SPARQLWrapper takes {path.name} for a {form} (a word in its comment header, even inside a longer "
+        "word, such as 'loaded' or 'address'): reword that comment line")
+    assert _rdflib_form(text) == "SelectQuery"
+
+
+def test_the_form_check_catches_a_comment_that_reads_as_an_update() -> None:
+    """The check above can fail: the wording issue 20 reported is taken for a LOAD."""
+    text = "# title: t\n# ... records loaded since the last `kg resolve`\nSELECT ?s WHERE { ?s ?p ?o }\n"
+    assert _sparqlwrapper_form(text) == ("LOAD", True)
+    assert _rdflib_form(text) == "SelectQuery"
+
+
+@pytest.fixture(scope="module")
+def endpoint(seed_store: Store) -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
+    """A minimal SPARQL 1.1 Protocol endpoint over the seed store that records what it was sent."""
+    received: list[dict[str, list[str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, fields: dict[str, list[str]]) -> None:
+            received.append(fields)
+            if "query" not in fields:
+                self.send_error(400, "not a query request")
+                return
+            body = to_json(seed_store.select(fields["query"][0])).encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer(parse_qs(urlsplit(self.path).query))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self._answer(parse_qs(self.rfile.read(length).decode("utf-8")))
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("name", sorted(q.name for q in list_queries()))
+def test_each_query_file_is_sent_as_it_is_through_sparqlwrapper(
+        name: str, seed_store: Store, endpoint: tuple[str, list[dict[str, list[str]]]]) -> None:
+    from SPARQLWrapper import JSON, POST, SPARQLWrapper
+
+    url, received = endpoint
+    path = get_query(name).path
+    assert path is not None
+    text = path.read_text("utf-8")
+    client = SPARQLWrapper(url)
+    client.setMethod(POST)
+    client.setReturnFormat(JSON)
+    client.setQuery(text)
+    answer = client.query().convert()
+    assert received[-1].get("query") == [text]  # the whole file, header and all, as a query (not an update)
+    local = seed_store.select(text)
+    assert answer["head"]["vars"] == local.variables
+    assert len(answer["results"]["bindings"]) == len(local.rows)
+
+
+def test_parameter_values_are_checked_against_what_the_header_says() -> None:
+    query = get_query("trial-summary")
+    with pytest.raises(QueryError, match="not an NCT id"):
+        query.bind({"nct": "XYZ"})
+    assert "VALUES ?nct { \"NCT01374854\" }" in query.bind({"nct": "nct01374854"})
+    with pytest.raises(QueryError, match="not a number"):
+        get_query("trials-excluding-above").bind({"value": "thirty"})
+
+
+def test_a_missing_rq_file_is_file_not_found() -> None:
+    with pytest.raises(QueryError, match=r"file not found: missing\.rq"):
+        get_query("missing.rq")
+
+
+@pytest.mark.parametrize("name", ["trial-summary", "shared-exclusion-criteria", "class-counts"])
+def test_a_limit_goes_into_the_query_and_keeps_the_order(seed_store: Store, name: str) -> None:
+    query = get_query(name)
+    everything = seed_store.select(query.bind()).records()
+    assert len(everything) >= 1
+    assert seed_store.select(query.bind(limit=1)).records() == everything[:1]
+    assert seed_store.select(query.bind(limit=0)).records() == []
+    with pytest.raises(QueryError, match="0 or more"):
+        query.bind(limit=-1)

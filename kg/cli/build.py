@@ -7,13 +7,14 @@ Example:
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from kg.build import BuildReport, build, parse_shard
 from kg.cli.common import progress_callback, store_dir, store_option, wait_option
+from kg.cli.progress import bar as progress_bar
+from kg.cli.progress import known_record_count, progress_option, ticking, wanted
 from kg.errors import KGError
 from kg.sources import formats
 from kg.store import StoreDirectory
@@ -30,7 +31,7 @@ from kg.store.nquads_file import NQuadsFileStore
 @click.option("--format", "format_name", default=None, help="Input format name (default: sniffed per file).")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write the machine-readable build report (JSON) here.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@progress_option
 @click.option("--shard", default=None, metavar="I/N", help="Build only part I of N (a stable hash of the record id).")
 @click.option("--resolve/--no-resolve", "run_resolution", default=True, show_default=True,
               help="After loading, resolve people, organisations, sites and criteria and link investigators "
@@ -56,20 +57,27 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
     """
     target_dir = nquads_out if nquads_out is not None else store_dir(store_path)
     shard_part = parse_shard(shard) if shard else None
-    show_progress = sys.stderr.isatty() if progress is None else progress
-    bar = None
-    if show_progress:
-        from tqdm import tqdm
-
-        bar = tqdm(unit=" records", file=sys.stderr, smoothing=0.1)
+    show_progress = wanted(progress)
+    # A zip's central directory says how many studies it holds: a total, so an ETA.
+    expected = known_record_count(paths) if show_progress and shard_part is None else None
+    bar = progress_bar(show_progress, "reading", " records", expected)
     target = NQuadsFileStore(nquads_out) if nquads_out is not None else StoreDirectory(target_dir).staging()
     with target as store:
         try:
+            # The post-load stages run here rather than inside build() so they get a progress line.
             report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
-                           progress=progress_callback(bar), shard=shard_part, resolve=run_resolution)
+                           progress=progress_callback(bar), shard=shard_part, resolve=False)
         finally:
             if bar is not None:
                 bar.close()
+        if run_resolution and report.records_loaded and store.readable:
+            from kg.resolve import post_load
+
+            with ticking(show_progress, "resolving entities, linking authors"):
+                stages = post_load(store)
+            report.stage_seconds.update(stages.seconds)
+            report.stage_summaries.update(stages.summaries)
+            report.seconds += sum(seconds for stage, seconds in stages.seconds.items() if "." not in stage)
         total = len(store)
     if report_path is not None:
         report_path.write_bytes(report.to_json())
@@ -88,13 +96,27 @@ def _print_report(report: BuildReport, target: Path, total: int, limit: int = 20
             click.echo(f"{kind}: {issue}", err=True)
         if len(issues) > limit:
             click.echo(f"{kind}: ... and {len(issues) - limit} more (see --report)", err=True)
-    rate = report.records_read / report.seconds if report.seconds else 0.0
     click.echo(
         f"built {target}: {report.files} files, {report.records_read} records read, "
         f"{report.records_loaded} loaded, {report.records_failed} failed, {len(report.superseded)} superseded, "
-        f"{report.quads} quads emitted ({total} in store), {report.seconds:.1f} s ({rate:.0f} records/s)",
+        f"{report.quads} quads emitted ({total} in store)",
         err=True,
     )
+    click.echo(f"time: {_timings(report)}", err=True)
+
+
+def _timings(report: BuildReport) -> str:
+    """Every stage of the build with its seconds, adding up to the total.
+
+    Why: the summary used to show the reading time alone, so a build that spent most of its
+    time resolving looked fast; each stage named lets a person see where the time goes.
+    """
+    post_load = {stage: seconds for stage, seconds in report.stage_seconds.items() if "." not in stage}
+    reading = max(0.0, report.seconds - report.load_seconds - sum(post_load.values()))
+    rate = report.records_read / reading if reading else 0.0
+    parts = [f"read and parse {reading:.1f} s ({rate:.0f} records/s)", f"load {report.load_seconds:.1f} s"]
+    parts += [f"{stage} {seconds:.1f} s" for stage, seconds in post_load.items()]
+    return f"{report.seconds:.1f} s in all: " + ", ".join(parts)
 
 
 @click.command("formats")

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from kg.cli.common import existing_store_dir, store_option
+from kg.cli.progress import progress_option, ticking, wanted
 from kg.store import open_store
 from kg.validate import ValidationReport, validate
 
@@ -41,8 +42,9 @@ def register(cli: click.Group) -> None:
 @click.option("--limit", type=int, default=50, show_default=True, help="Print at most this many results.")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write every result as JSON here.")
+@progress_option
 def validate_command(store_path: Path | None, sample: int | None, jobs: int, limit: int,
-                     report_path: Path | None) -> None:
+                     report_path: Path | None, progress: bool | None) -> None:
     """Validate the store against the trialkg SHACL shapes (ontology/shapes.ttl).
 
     Prints each result (focus node, property, message, shape), then the count per
@@ -60,7 +62,8 @@ def validate_command(store_path: Path | None, sample: int | None, jobs: int, lim
         if sample is None:
             records = sum(1 for graph in store.graphs() if not graph.endswith("/meta"))
             sample = AUTO_SAMPLE if records > AUTO_SAMPLE_ABOVE else 0
-        report = validate(store, sample=sample or None, jobs=max(1, jobs))
+        with ticking(wanted(progress), "validating (pySHACL)"):
+            report = validate(store, sample=sample or None, jobs=max(1, jobs))
     if report_path is not None:
         report_path.write_bytes(report.to_json())
     _print_report(report, path, limit)

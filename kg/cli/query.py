@@ -13,6 +13,8 @@ from typing import IO
 import click
 
 from kg.cli.common import open_existing, store_dir, store_option
+from kg.cli.progress import bar as progress_bar
+from kg.cli.progress import progress_option, wanted
 from kg.queries import get_query, list_queries
 from kg.store.base import Store
 from kg.store.results import FORMATTERS
@@ -41,9 +43,13 @@ def queries_command() -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every canned query (without parameters).")
 @click.option("--endpoint", default=None, metavar="URL",
               help="Query a remote SPARQL 1.1 endpoint (its default graph must be the union) instead of the store.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
+              help="At most N rows per query (the table says when there were more).")
+@progress_option
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file.")
 def query_command(name: str | None, store_path: Path | None, output_format: str, params: tuple[str, ...],
-                  run_all: bool, endpoint: str | None, output: IO[str]) -> None:
+                  run_all: bool, endpoint: str | None, limit: int | None, progress: bool | None,
+                  output: IO[str]) -> None:
     """Run a canned query by name, or a .rq file, on the store.
 
     \b
@@ -51,6 +57,7 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
         kg query shared-principal-investigator
         kg query trial-summary --param nct=NCT01374854 --format json
         kg query my-question.rq --format csv -o answers.csv
+        kg query --all --limit 5
         kg query shared-site --endpoint http://127.0.0.1:7878/query
     """
     if not run_all and not name:
@@ -70,11 +77,29 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
         opened = open_remote_store(endpoint)
     else:
         opened = open_existing(store_path)
+    bar = progress_bar(wanted(progress) and run_all, "queries", " queries", len(selected))
     with opened as store:
         for query in selected:
-            if run_all and output_format == "table":
-                output.write(f"\n== {query.name}: {query.title}\n")
-            output.write(formatter(store.select(query.bind(bindings if not run_all else None))))
+            if bar is not None:
+                bar.set_postfix_str(query.name, refresh=True)
+            # One row more than asked says whether the limit cut anything.
+            table = store.select(query.bind(bindings if not run_all else None,
+                                            limit=None if limit is None else limit + 1))
+            shown = table.head(limit)
+            text = formatter(shown)
+            if output_format == "table":
+                header = f"\n== {query.name}: {query.title}\n" if run_all else ""
+                more = f"(more rows not shown: --limit {limit})\n" if len(shown.rows) < len(table.rows) else ""
+                text = header + text + more
+            if bar is not None:
+                with bar.external_write_mode():
+                    output.write(text)
+                    output.flush()
+                bar.update(1)
+            else:
+                output.write(text)
+    if bar is not None:
+        bar.close()
 
 
 @click.command("stats")

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from kg.cli.common import existing_store_dir, store_option, wait_option
+from kg.cli.progress import progress_option, ticking, wanted
 from kg.errors import KGError
 from kg.store import open_store
 
@@ -34,7 +35,8 @@ def register(cli: click.Group) -> None:
 @click.command("resolve")
 @store_option
 @wait_option
-def resolve_command(store_path: Path | None) -> None:
+@progress_option
+def resolve_command(store_path: Path | None, progress: bool | None) -> None:
     """Resolve persons, organisations, sites and criteria; rewrite the resolution graph.
 
     Mentions of one investigator, one institution, one facility or one eligibility
@@ -50,7 +52,7 @@ def resolve_command(store_path: Path | None) -> None:
     from kg.resolve.stage import resolve
 
     path = existing_store_dir(store_path)
-    with open_store(path) as store:
+    with open_store(path) as store, ticking(wanted(progress), "resolving entities"):
         report = resolve(store)
     for kind in ("persons", "organizations", "sites", "criteria"):
         part = getattr(report, kind)
