@@ -1,0 +1,43 @@
+"""Field fidelity of the emitted graph on real records (issue 17): one node per thing the record lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kg.rdf.emit import emit_trial
+from kg.rdf.namespaces import TKG
+from kg.sources import parse_record
+from kg.sources.base import RawRecord
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _json_record(path: Path, nct: str) -> Any:
+    studies = json.loads(path.read_text(encoding="utf-8"))
+    study = next(s for s in studies if s["protocolSection"]["identificationModule"]["nctId"] == nct)
+    return parse_record(RawRecord("ctgov-json", str(path), nct, json.dumps(study))).record
+
+
+def _objects(lines: list[str], predicate: str | tuple[str, ...]) -> list[tuple[str, str]]:
+    predicates = (predicate,) if isinstance(predicate, str) else predicate
+    found = []
+    for line in lines:
+        subject, pred, rest = line.split(" ", 2)
+        if pred in predicates:
+            found.append((subject, rest.rsplit(" ", 2)[0]))
+    return found
+
+
+def test_interventions_of_one_name_stay_distinct_and_arms_link_the_right_one() -> None:
+    """NCT05819710 lists TS-142 twice (5 mg and 10 mg arms): two nodes, each linked to its own arm only."""
+    trial = _json_record(DATA / "more" / "ctgov-json" / "industry.ctg-studies.json", "NCT05819710")
+    lines = emit_trial(trial)
+    interventions = [o for _, o in _objects(lines, TKG.hasIntervention)]
+    assert len(interventions) == len(set(interventions)) == 4
+    links = {(arm.rsplit("/", 1)[1], target.rsplit("/intervention/NCT05819710/", 1)[1])
+             for arm, target in _objects(lines, TKG.armIntervention)}
+    assert links == {("5-mg-of-ts-142>", "ts-142/1>"), ("10-mg-of-ts-142>", "ts-142/2>"),
+                     ("7-5-mg-of-zopiclone-fc5efdd13b>", "zopiclone>"), ("placebo>", "placebo>")}
+
