@@ -38,6 +38,7 @@ from kg.model import (
     Trial,
 )
 from kg.rules.codes import age_limit, code, iso_date, phases, quoted, web_address
+from kg.rules.markdown import unescape_record
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 
 __all__ = ["parse_ctgov_csv", "read_ctgov_csv", "sniff_ctgov_csv", "split_location", "split_outcome"]
@@ -223,7 +224,7 @@ def _parse_row(row: dict[str, str]) -> Parsed:
         results_first_posted=_study_date(row, "Results First Posted", warnings),
         has_results=True if results.startswith(("YES", "HAS RESULTS")) else False if results.startswith("NO") else None,
     )
-    return Parsed(record=trial, warnings=tuple(warnings))
+    return Parsed(record=unescape_record(trial), warnings=tuple(warnings))
 
 
 def _cell(row: dict[str, str], column: str) -> str | None:

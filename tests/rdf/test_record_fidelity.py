@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from kg.rdf.emit import emit_trial
 from kg.rdf.namespaces import TKG
@@ -41,3 +44,25 @@ def test_interventions_of_one_name_stay_distinct_and_arms_link_the_right_one() -
     assert links == {("5-mg-of-ts-142>", "ts-142/1>"), ("10-mg-of-ts-142>", "ts-142/2>"),
                      ("7-5-mg-of-zopiclone-fc5efdd13b>", "zopiclone>"), ("placebo>", "placebo>")}
 
+
+_FREE_TEXT = (TKG.description, TKG.measure, TKG.timeFrame, TKG.criterionText, TKG.briefSummary,
+              TKG.detailedDescription, TKG.whyStopped)
+# A markdown escape as N-Quads writes it: the backslash doubled, then ASCII punctuation.
+_ESCAPE = re.compile(r'\\\\[!-/:-@\[-`{-~]')
+
+
+@pytest.mark.parametrize("name", ["ctgov-json/herniated-disc.ctg-studies.json",
+                                  "more/ctgov-json/industry.ctg-studies.json",
+                                  "more/ctgov-json/leukemia.ctg-studies.json"])
+def test_no_markdown_escape_in_free_text(name: str) -> None:
+    """API v2 writes its free text as markdown (\\>=50%, Male \\& Female); the graph states the bare characters."""
+    path = DATA / name
+    studies = json.loads(path.read_text(encoding="utf-8"))
+    escaped_in_record = 0
+    for study in studies:
+        nct = study["protocolSection"]["identificationModule"]["nctId"]
+        escaped_in_record += "\\\\" in json.dumps(study.get("protocolSection"))
+        trial = parse_record(RawRecord("ctgov-json", str(path), nct, json.dumps(study))).record
+        kept = [o for _, o in _objects(emit_trial(trial), _FREE_TEXT) if _ESCAPE.search(o)]
+        assert not kept, (nct, kept[:3])
+    assert escaped_in_record  # the file has escapes to remove
