@@ -45,6 +45,23 @@ def test_interventions_of_one_name_stay_distinct_and_arms_link_the_right_one() -
                      ("7-5-mg-of-zopiclone-fc5efdd13b>", "zopiclone>"), ("placebo>", "placebo>")}
 
 
+def test_an_official_without_a_role_has_no_role_code(tmp_path: Path) -> None:
+    """Legacy XML: NCT00001177's official with its <role> removed states no role (never "UNKNOWN")."""
+    from kg.sources.ctgov_xml import read_ctgov_xml
+
+    text = (DATA / "ctgov-xml" / "aact-fixtures" / "NCT00001177.xml").read_text(encoding="utf-8")
+    assert "<role>Principal Investigator</role>" in text
+    path = tmp_path / "NCT00001177.xml"
+    path.write_text(text.replace("<role>Principal Investigator</role>", "", 1), encoding="utf-8")
+    raw = next(r for r in read_ctgov_xml(path) if isinstance(r, RawRecord))
+    trial = parse_record(raw).record
+    official = trial.officials[0]
+    assert official.name == "Peter J Schmidt, M.D." and official.role == ""
+    lines = emit_trial(trial)
+    assert not _objects(lines, TKG.roleCode)
+    assert any(o == TKG.OtherRole for _, o in _objects(lines, TKG.roleType))
+
+
 _FREE_TEXT = (TKG.description, TKG.measure, TKG.timeFrame, TKG.criterionText, TKG.briefSummary,
               TKG.detailedDescription, TKG.whyStopped)
 # A markdown escape as N-Quads writes it: the backslash doubled, then ASCII punctuation.
