@@ -83,3 +83,30 @@ def test_no_markdown_escape_in_free_text(name: str) -> None:
         kept = [o for _, o in _objects(emit_trial(trial), _FREE_TEXT) if _ESCAPE.search(o)]
         assert not kept, (nct, kept[:3])
     assert escaped_in_record  # the file has escapes to remove
+
+
+def _sites(trial: Any) -> set[str]:
+    return {o for _, o in _objects(emit_trial(trial), TKG.hasSite)}
+
+
+def test_a_location_without_a_facility_is_a_site_of_its_trial() -> None:
+    """NCT02210780 lists its locations by city only: each one is a site, keyed by trial and position."""
+    path = DATA / "ctgov-json" / "single" / "NCT02210780.json"
+    study = json.loads(path.read_text(encoding="utf-8"))
+    locations = study["protocolSection"]["contactsLocationsModule"]["locations"]
+    assert len(locations) > 1 and not any(loc.get("facility") for loc in locations)
+    trial = parse_record(RawRecord("ctgov-json", str(path), "NCT02210780", json.dumps(study))).record
+    assert _sites(trial) == {f"<https://w3id.org/trialkg/resource/site/NCT02210780/{n}>"
+                             for n in range(1, len(locations) + 1)}
+
+
+@pytest.mark.parametrize(("name", "nct"), [("industry", "NCT05809934"), ("industry", "NCT05921903"),
+                                           ("leukemia", "NCT05739409")])
+def test_one_facility_name_at_several_addresses_is_several_sites(name: str, nct: str) -> None:
+    """"Research Site", Bangkok at three postal codes; one name in two states: a site per address."""
+    path = DATA / "more" / "ctgov-json" / f"{name}.ctg-studies.json"
+    studies = json.loads(path.read_text(encoding="utf-8"))
+    study = next(s for s in studies if s["protocolSection"]["identificationModule"]["nctId"] == nct)
+    addresses = {tuple((loc.get(k) or "").lower() for k in ("facility", "city", "state", "zip", "country"))
+                 for loc in study["protocolSection"]["contactsLocationsModule"]["locations"]}
+    assert len(_sites(_json_record(path, nct))) == len(addresses)
