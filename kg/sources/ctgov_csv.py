@@ -237,11 +237,16 @@ def _cell(row: dict[str, str], column: str) -> str | None:
     return value or None
 
 
+# The download joins a cell's values with a bare "|"; a "|" beside a space is inside a value
+# (the facility "E2S | P.PORTO - Escola Superior de Saude ...").
+_SEPARATOR = re.compile(r"(?<! )\|(?! )")
+
+
 def _items(cell: str | None) -> tuple[str, ...]:
-    """The ``|``-separated values of a multi-valued cell."""
+    """The ``|``-separated values of a multi-valued cell (``" | "`` with spaces belongs to a value)."""
     if not cell:
         return ()
-    return tuple(value for part in cell.split("|") if (value := part.strip()))
+    return tuple(value for part in _SEPARATOR.split(cell) if (value := part.strip()))
 
 
 def _first(cell: str | None) -> str | None:
