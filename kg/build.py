@@ -51,6 +51,33 @@ class BuildReport(RunReport):
         return orjson.dumps(document, option=orjson.OPT_INDENT_2)
 
 
+# Copies of one record with the same last-update date: the richer format wins (API v2 JSON states
+# the most, then legacy XML, the CSV download, saved pages), whatever order the paths were listed in.
+_RICHER_FIRST = ("ctgov-json", "ctgov-xml", "ctgov-csv", "page-")
+
+
+def format_rank(name: str) -> int:
+    """0 for the richest source format; ``ctgov-json-zip`` ranks as ``ctgov-json``.
+
+    >>> format_rank("ctgov-json") < format_rank("ctgov-xml") < format_rank("ctgov-csv") < format_rank("page-modern")
+    True
+    """
+    return next((rank for rank, prefix in enumerate(_RICHER_FIRST) if name.startswith(prefix)), len(_RICHER_FIRST))
+
+
+def _prevails(copy: tuple[str, int, str], kept: tuple[str, int, str]) -> bool:
+    """Whether a copy (last_changed, format rank, source) replaces the one kept: newer; as new and of a
+    richer format; as new and as rich and from a source that sorts later (as a folder's files are
+    read), so the order the paths were listed in never matters; a later copy in one source replaces
+    an earlier one."""
+    (date, rank, source), (kept_date, kept_rank, kept_source) = copy, kept
+    if date != kept_date:
+        return date > kept_date
+    if rank != kept_rank:
+        return rank < kept_rank
+    return source >= kept_source
+
+
 class _Loader:
     """Buffers N-Quads and keeps one graph per record (the newest copy) in the store."""
 
@@ -61,24 +88,26 @@ class _Loader:
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.pending_graphs: set[str] = set()
-        self.seen: dict[str, tuple[str, str]] = {}  # record graph -> (last_changed, source)
+        self.seen: dict[str, tuple[str, int, str]] = {}  # record graph -> (last_changed, format rank, source)
         self.replace_existing = len(store) > 0
 
     def add(self, loaded: Loaded) -> None:
         previous = self.seen.get(loaded.graph)
         record = loaded.record_id
+        copy = (loaded.last_changed, format_rank(loaded.format), loaded.source)
         if previous is not None:
-            if loaded.last_changed < previous[0]:
+            if not _prevails(copy, previous):
+                why = "older" if loaded.last_changed < previous[0] else "same-date, poorer or earlier-sorted"
                 self.report.superseded.append(
-                    Issue(loaded.source, record, f"older copy of {record} (newer in {previous[1]})"))
+                    Issue(loaded.source, record, f"{why} copy of {record} (kept the copy in {previous[2]})"))
                 return
             self.report.superseded.append(
-                Issue(previous[1], record, f"replaced by the copy in {loaded.source} (same or newer)"))
+                Issue(previous[2], record, f"replaced by the copy in {loaded.source} (newer, or as new and richer)"))
             self.report.records_loaded -= 1
             self._replace(loaded.graph)
         elif self.replace_existing and self.store.has_graph(loaded.graph):
             self._replace(loaded.graph)
-        self.seen[loaded.graph] = (loaded.last_changed, loaded.source)
+        self.seen[loaded.graph] = copy
         self.pending.append(loaded.data)
         self.pending_size += len(loaded.data)
         self.pending_graphs.add(loaded.graph)

@@ -78,6 +78,7 @@ class Loaded:
     data: bytes
     quads: int
     warnings: tuple[str, ...]
+    format: str = ""  # the source format (kg.sources.FORMATS), which ranks same-date copies
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ def process_record(task: Task) -> Loaded | Issue:
     except Exception as error:  # a parser bug must not lose the record silently
         return Issue(raw.source, raw.record, f"internal error {type(error).__name__}: {error}")
     return Loaded(raw.source, emitted.record_id, emitted.last_changed, emitted.graph,
-                  "".join(lines).encode("utf-8"), len(lines), parsed.warnings)
+                  "".join(lines).encode("utf-8"), len(lines), parsed.warnings, raw.format)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

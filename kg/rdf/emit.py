@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
-from kg.model import MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
+from collections import Counter
+
+from kg.model import Intervention, MeshTerm, Organization, PersonMention, Reference, Site, StudyDate, Trial
 from kg.rdf import iris
 from kg.rdf.emit_constraints import constraint_lines
 from kg.rdf.emit_publication import citation_lines
@@ -169,12 +171,28 @@ def _conditions(q: _Quads, t: str, trial: Trial) -> None:
         q.text(t, TKG.meshText, text)
 
 
+def _intervention_iris(nct: str, interventions: tuple[Intervention, ...]) -> list[str]:
+    """One node per intervention the record lists: a name shared (case ignored) is told apart by position.
+
+    A name the record lists once keeps ``resource/intervention/{nct}/{name}``; three dose regimens of
+    one drug, all named "Aspirin", become ``.../aspirin/1``, ``.../aspirin/2``, ``.../aspirin/3`` (the
+    1-based positions in the record's list), never one node with three descriptions.
+    """
+    counts = Counter(intervention.name.casefold() for intervention in interventions)
+    return [
+        iri(iris.resource("intervention", nct, intervention.name, *(
+            (str(position),) if counts[intervention.name.casefold()] > 1 else ())))
+        for position, intervention in enumerate(interventions, start=1)
+    ]
+
+
 def _arms_and_interventions(q: _Quads, t: str, trial: Trial) -> None:
     nct = trial.nct_id
-    intervention_nodes: dict[str, str] = {}
-    for intervention in trial.interventions:
-        node = iri(iris.resource("intervention", nct, intervention.name))
-        intervention_nodes[intervention.name] = node
+    nodes = _intervention_iris(nct, trial.interventions)
+    by_name: dict[str, list[int]] = {}
+    for index, intervention in enumerate(trial.interventions):
+        by_name.setdefault(intervention.name.casefold(), []).append(index)
+        node = nodes[index]
         q.add(t, TKG.hasIntervention, node)
         q.add(node, A, TKG.Intervention)
         q.text(node, LABEL, intervention.name)
@@ -192,12 +210,26 @@ def _arms_and_interventions(q: _Quads, t: str, trial: Trial) -> None:
         q.text(node, TKG.armType, arm.type)
         q.text(node, TKG.description, arm.description)
         for name in arm.intervention_names:
-            target = intervention_nodes.get(name)
-            if target:
-                q.add(node, TKG.armIntervention, target)
-    for intervention in trial.interventions:
+            for index in _named(trial.interventions, by_name.get(name.casefold(), []), name):
+                q.add(node, TKG.armIntervention, nodes[index])
+    for index, intervention in enumerate(trial.interventions):
         for label in intervention.arm_labels:
-            q.add(iri(iris.resource("arm", nct, label)), TKG.armIntervention, intervention_nodes[intervention.name])
+            q.add(iri(iris.resource("arm", nct, label)), TKG.armIntervention, nodes[index])
+
+
+def _named(interventions: tuple[Intervention, ...], candidates: list[int], name: str) -> list[int]:
+    """The interventions an arm means by ``name``: the one so named, or, when several share the name,
+    the one written exactly so; if that is still ambiguous, none here when the interventions name their
+    arms themselves (the record's ``armGroupLabels`` link them), else all of them."""
+    if len(candidates) <= 1:
+        return candidates
+    exact = [index for index in candidates if interventions[index].name == name]
+    if len(exact) == 1:
+        return exact
+    candidates = exact or candidates
+    if any(interventions[index].arm_labels for index in candidates):
+        return []
+    return candidates
 
 
 def _outcomes(q: _Quads, t: str, trial: Trial) -> None:
@@ -310,9 +342,27 @@ def _people(q: _Quads, t: str, trial: Trial) -> None:
         q.text(role, TKG.roleTitle, party.title)
 
 
+def _site_key(nct: str, position: int, site: Site) -> tuple[str, ...] | None:
+    """The key parts of a location's site node.
+
+    A facility is one site per facility, city, country, state and postal code
+    (``resource/site/{facility}/{city}/{country}/{state}/{zip}``, empty parts ``_``; without state
+    and zip the three parts alone), so two trials at one address share it and two addresses of one
+    name stay two. A location without a facility name is a place of this trial only:
+    ``resource/site/{nct}/{n}``, its 1-based position in the record's list.
+    """
+    if site.key is None:
+        if not (site.city or site.state or site.zip or site.country):
+            return None
+        return (nct, str(position))
+    if site.state or site.zip:
+        return (*site.key, site.state or "", site.zip or "")
+    return site.key
+
+
 def _sites(q: _Quads, t: str, trial: Trial) -> None:
-    for site in trial.sites:
-        key = site.key
+    for position, site in enumerate(trial.sites, start=1):
+        key = _site_key(trial.nct_id, position, site)
         if key is None:
             continue
         node = iri(iris.resource("site", *key))

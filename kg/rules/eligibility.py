@@ -46,7 +46,8 @@ INCLUSION = "INCLUSION"
 EXCLUSION = "EXCLUSION"
 UNSPECIFIED = "UNSPECIFIED"
 
-_MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>^~|=])")
+# CommonMark: a backslash before any ASCII punctuation character is an escape (API v2 writes \& and \>).
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 # One list marker at the start of a (stripped) line: symbol bullets, "1." "1)" "(1)", "a." "(a)",
 # roman "iv." and the "o" that word processors export. "-Text" and "•Text" count, "1.5 mg" does not.

@@ -38,6 +38,7 @@ from kg.model import (
     Trial,
 )
 from kg.rules.codes import age_limit, code, iso_date, phases, quoted, web_address
+from kg.rules.markdown import unescape_record
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 
 __all__ = ["parse_ctgov_csv", "read_ctgov_csv", "sniff_ctgov_csv", "split_location", "split_outcome"]
@@ -223,7 +224,7 @@ def _parse_row(row: dict[str, str]) -> Parsed:
         results_first_posted=_study_date(row, "Results First Posted", warnings),
         has_results=True if results.startswith(("YES", "HAS RESULTS")) else False if results.startswith("NO") else None,
     )
-    return Parsed(record=trial, warnings=tuple(warnings))
+    return Parsed(record=unescape_record(trial), warnings=tuple(warnings))
 
 
 def _cell(row: dict[str, str], column: str) -> str | None:
@@ -236,11 +237,16 @@ def _cell(row: dict[str, str], column: str) -> str | None:
     return value or None
 
 
+# The download joins a cell's values with a bare "|"; a "|" beside a space is inside a value
+# (the facility "E2S | P.PORTO - Escola Superior de Saude ...").
+_SEPARATOR = re.compile(r"(?<! )\|(?! )")
+
+
 def _items(cell: str | None) -> tuple[str, ...]:
-    """The ``|``-separated values of a multi-valued cell."""
+    """The ``|``-separated values of a multi-valued cell (``" | "`` with spaces belongs to a value)."""
     if not cell:
         return ()
-    return tuple(value for part in cell.split("|") if (value := part.strip()))
+    return tuple(value for part in _SEPARATOR.split(cell) if (value := part.strip()))
 
 
 def _first(cell: str | None) -> str | None:

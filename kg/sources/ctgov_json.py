@@ -52,6 +52,7 @@ from kg.model import (
 from kg.rules.citations import doi_in
 from kg.rules.codes import age_limit, iso_date, mesh_id, nct_id, pubmed_id, quoted, web_address, yes_no
 from kg.rules.eligibility import split_criteria
+from kg.rules.markdown import unescape_record
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.ctgov_json_read import (
     FORMAT,
@@ -103,7 +104,7 @@ def parse_ctgov_json(raw: RawRecord) -> Parsed:
         raise RecordError(f"not an NCT id: {quoted(nct)}", source=raw.source, record=raw.record)
     warnings: list[str] = []
     try:
-        trial = _trial(study, protocol, nct, warnings)
+        trial = unescape_record(_trial(study, protocol, nct, warnings))
     except (TypeError, ValueError, AttributeError, KeyError) as error:
         message = f"malformed study JSON ({type(error).__name__}: {error})"
         raise RecordError(message, source=raw.source, record=nct) from None

@@ -384,7 +384,7 @@ def _person(node: etree._Element, warnings: list[str], site: str | None = None) 
         return None
     return PersonMention(
         name=name,
-        role=code(parts.text("role")) or "UNKNOWN",
+        role=code(parts.text("role")) or "",  # no role stated: none (the role code is left out)
         degree=parts.text("degree"),
         affiliation=site if node.tag == "investigator" else parts.text("affiliation"),
     )

@@ -303,3 +303,19 @@ def test_not_a_search_download(tmp_path: Path) -> None:
     assert isinstance(errors[0], SourceError) and "NCT Number" in errors[0].message
     _, missing = run(tmp_path / "missing.csv")
     assert isinstance(missing[0], SourceError)
+
+
+def test_a_bar_with_spaces_belongs_to_the_value() -> None:
+    """The download joins values with a bare "|"; "E2S | P.PORTO - ..." and "Roth | McFarlane ..." are
+    one facility each (NCT06953895, NCT06963164), never a location cut at the bar."""
+    from kg.sources.ctgov_csv import _items
+
+    path = ROOT / "tests" / "data" / "more" / "ctgov-csv" / "semantic-model.ctg-studies.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = {row["NCT Number"]: row for row in csv.DictReader(handle)}
+    for nct, facility in (("NCT06953895", "E2S | P.PORTO - Escola Superior de Saúde do Politécnico do Porto"),
+                          ("NCT06963164", "Roth | McFarlane Hand and Upper Limb Centre (HULC)")):
+        cell = rows[nct]["Locations"]
+        sites = [split_location(item) for item in _items(cell)]
+        assert len(sites) == cell.count("|") - cell.count(" | ") + 1
+        assert facility in {site.facility for site in sites}
