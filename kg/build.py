@@ -30,6 +30,7 @@ from kg.pipeline import Issue, Loaded, RunReport, in_shard, parse_shard, read_ta
 from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
 from kg.store.base import Store
+from kg.store.mention_tables import MentionTables, mention_tables
 
 __all__ = ["BuildReport", "Issue", "build", "build_labelled_store", "in_shard", "parse_shard"]
 
@@ -63,6 +64,10 @@ class _Loader:
         self.pending_graphs: set[str] = set()
         self.seen: dict[str, tuple[str, str]] = {}  # record graph -> (last_changed, source)
         self.replace_existing = len(store) > 0
+        # Resolution's mentions, written as the records load (no read-back): complete when the
+        # store starts empty or its tables already covered it.
+        self.tables: MentionTables | None = mention_tables(store) if store.readable else None
+        self.tables_complete = self.tables is not None and (not self.replace_existing or self.tables.complete)
 
     def add(self, loaded: Loaded) -> None:
         previous = self.seen.get(loaded.graph)
@@ -79,6 +84,8 @@ class _Loader:
         elif self.replace_existing and self.store.has_graph(loaded.graph):
             self._replace(loaded.graph)
         self.seen[loaded.graph] = (loaded.last_changed, loaded.source)
+        if self.tables is not None:
+            self.tables.add(loaded.graph, loaded.mentions)
         self.pending.append(loaded.data)
         self.pending_size += len(loaded.data)
         self.pending_graphs.add(loaded.graph)
@@ -105,6 +112,13 @@ class _Loader:
         self.pending.clear()
         self.pending_size = 0
         self.pending_graphs.clear()
+
+    def finish(self) -> None:
+        """The last chunk, and the mention tables marked as covering the store (or not)."""
+        self.flush()
+        if self.tables is not None:
+            self.tables.flush()
+            self.tables.set_complete(self.tables_complete)
 
 
 def build(
@@ -149,7 +163,7 @@ def build(
     if strict and report.failures:  # files that failed after the last record was read
         first = report.failures[0]
         raise RecordError(first.reason, source=first.source, record=first.record)
-    loader.flush()
+    loader.finish()
     store.flush()
     if resolve and report.records_loaded and _resolvable(store):
         stages = post_load(store)
