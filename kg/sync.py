@@ -43,6 +43,7 @@ from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
 from kg.store.base import Store
 from kg.store.mention_tables import mention_tables
+from kg.store.void import write_void
 
 DEFAULT_CHUNK_BYTES = 8 << 20
 _PAGE = 50_000
@@ -189,6 +190,8 @@ def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)
         report.stage_summaries.update(stages.summaries)
+    if report.changed and store.readable:
+        write_void(store)
     report.seconds = time.perf_counter() - started
     return report
 
