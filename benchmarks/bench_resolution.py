@@ -127,23 +127,32 @@ def _read_seconds(row: dict[str, Any]) -> float:
 
 def render(results: dict[str, Any]) -> str:
     """The Markdown report."""
-    rows = sorted(results["runs"], key=lambda row: row["n"])
+    runs = sorted(results["runs"], key=lambda row: (row["n"], row.get("source", "store")))
+    sizes = sorted({row["n"] for row in runs})
     lines = [
         "# Entity resolution at growing registry sizes",
         "",
-        f"`python benchmarks/bench_resolution.py --sizes {' '.join(str(row['n']) for row in rows)}` "
-        f"(seed {results['seed']}; {results['machine']}). Each store is built with `kg build --no-resolve`, then "
-        "`kg.resolve.stage.resolve` runs on a fresh copy in its own process.",
+        f"`python benchmarks/bench_resolution.py --sizes {' '.join(str(n) for n in sizes)}` "
+        f"(seed {results['seed']}; {results['machine']}). Each store is built with `kg build --no-resolve` (which "
+        "also writes the mention tables), then `kg.resolve.stage.resolve` runs on a fresh copy in its own process, "
+        "once per source of mentions: `store` (read back by SPARQL scans, the old way) and `tables` (the DuckDB "
+        "mention tables the load wrote, the new way). The digest is the resolution graph's: equal digests, same "
+        "clusters.",
         "",
         "## Time per study",
         "",
-        "| studies | resolution s | ms/study | reading mentions, ms/study | the rest, ms/study | peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| studies | mentions from | resolution s | ms/study | reading mentions, ms/study | the rest, ms/study "
+        "| peak RSS | peak RSS after organisations / sites / persons / criteria (MiB) | graph digest |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for row in rows:
+    for row in runs:
         total, read, n = _total_seconds(row), _read_seconds(row), row["n"]
-        lines.append(f"| {n:,} | {total:.1f} | {1000 * total / n:.2f} | {1000 * read / n:.2f} "
-                     f"| {1000 * (total - read) / n:.2f} | {row['peak_rss_bytes'] / 2**30:.2f} GiB |")
+        stages = " / ".join(f"{_kind(row, kind).get('peak_rss_bytes', 0) / 2**20:.0f}" for kind in KINDS)
+        lines.append(f"| {n:,} | {row.get('source', 'store')} | {total:.1f} | {1000 * total / n:.2f} "
+                     f"| {1000 * read / n:.2f} | {1000 * (total - read) / n:.2f} "
+                     f"| {row['peak_rss_bytes'] / 2**30:.2f} GiB "
+                     f"| {stages} | `{row.get('digest', '')[:12]}` |")
+    rows = [row for row in runs if row.get("source", "tables") == "tables"] or runs
     exponents = {
         "resolution": growth_exponent(rows, _total_seconds),
         "reading mentions": growth_exponent(rows, _read_seconds),

@@ -59,6 +59,9 @@ class SyncReport(RunReport):
     removed: int = 0
     quads: int = 0
     removal_skipped: str | None = None
+    # Records changed but resolution and author links were not re-run (resolve=False, or a store
+    # that cannot be read back): the resolution graph describes the store before this sync.
+    resolution_stale: bool = False
     stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages run again
     stage_summaries: dict[str, str] = field(default_factory=dict)
 
@@ -186,6 +189,7 @@ def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force
     if writer.tables is not None:
         writer.tables.flush()
     store.flush()
+    report.resolution_stale = bool(report.changed) and not (resolve and store.readable)
     if resolve and report.changed and store.readable:
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from kg.rdf import iris
-from kg.rdf.namespaces import DCT, GRAPH, ONTOLOGY, A
+from kg.rdf.namespaces import DCT, GRAPH, TKG, A
 from kg.rdf.terms import XSD_DATETIME, integer, iri, typed
 
 VOID = "http://rdfs.org/ns/void#"
@@ -35,7 +35,7 @@ def void_lines(triples: int, record_graphs: int, classes: dict[str, int], issued
     d = iri(DATASET)
     lines = [f"{d} {A} <{VOID}Dataset> {g} .\n",
              f"{d} <{VOID}triples> {integer(triples)} {g} .\n",
-             f"{d} <{ONTOLOGY}recordGraphs> {integer(record_graphs)} {g} .\n",
+             f"{d} {TKG.recordGraphs} {integer(record_graphs)} {g} .\n",
              f"{d} <{DCT}modified> {typed(issued, XSD_DATETIME)} {g} .\n"]
     for cls, count in sorted(classes.items()):
         node = iri(partition(cls))

@@ -41,8 +41,10 @@ from kg.resolve.mention_source import TableMentions, mention_source
 from kg.resolve.mentions import StoreMentions
 from kg.resolve.organizations import resolve_organizations
 from kg.resolve.persons import PersonContext, resolve_persons
+from kg.resolve.sharing import write_sharing
 from kg.resolve.sites import resolve_sites, site_organizations
 from kg.store.base import Store
+from kg.store.mention_tables import mention_tables
 from kg.store.select_stream import iter_select
 
 CHUNK_LINES = 200_000
@@ -70,6 +72,7 @@ class ResolutionReport:
     retired_iris: int = 0
     quads: int = 0
     seconds: float = 0.0
+    shared_pairs: dict[str, int] = field(default_factory=dict)  # ranked pairs stated per kind (sharing graph)
     source: str = ""  # where the mentions came from: "tables" (written by the load) or "store" (read back)
 
     def to_dict(self) -> dict[str, object]:
@@ -263,6 +266,12 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock,
                                  read_seconds, criteria.comparisons, _peak_rss())
     out.flush()
+
+    # Registry-wide ranked pairs, from the resolved sites and sponsors of each trial.
+    site_members = ((m.trial, sites.trial_site[(m.trial_iri, m.site)]) for m in mentions)
+    sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
+    report.shared_pairs = write_sharing(store, mention_tables(store), {"site": site_members,
+                                                                     "sponsor": sponsor_members})
 
     report.retired_iris = _retire(writer, previous, new_of)
     out.flush(force=True)

@@ -109,6 +109,10 @@ class MentionTables:
         self.pending_rows = 0
         self.removed.clear()
 
+    def copy_rows(self, table: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Bulk-append rows to a table (through a CSV spool file and COPY)."""
+        self._copy(table, rows)
+
     def _copy(self, table: str, rows: Iterable[Iterable[Any]]) -> None:
         count = 0
         with self.spool.open("w", encoding="utf-8", newline="") as out:

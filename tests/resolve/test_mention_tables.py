@@ -101,3 +101,18 @@ def test_void_counts_are_the_class_counts(built: Store) -> None:
     assert counted.pop("http://rdfs.org/ns/void#Dataset") == 1  # the description describes the store without itself
     assert void.classes == counted
     assert void.record_graphs > 0 and void.triples > 0
+
+
+@pytest.mark.parametrize("kind", ["site", "sponsor"])
+def test_ranked_pairs_agree_with_the_full_pair_query(kind: str) -> None:
+    """The ranked form's counts are the full query's distinct shared entities per pair, in rank order."""
+    from collections import Counter
+
+    store = open_store(None)
+    build(DATA, store)
+    full = Counter((t1, t2) for t1, t2, *_ in store.select(get_query(f"shared-{kind}").bind()).values())
+    assert full, "the shared data has pairs"
+    expected = sorted(((-n, t1, t2) for (t1, t2), n in full.items()))[:25]
+    ranked = store.select(get_query(f"shared-{kind}-ranked").bind({"limit": "25"})).values()
+    assert [(int(rank), t1, t2, int(n)) for rank, t1, t2, n in ranked] == [
+        (rank, t1, t2, -n) for rank, (n, t1, t2) in enumerate(expected, start=1)]
