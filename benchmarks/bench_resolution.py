@@ -58,27 +58,46 @@ def unresolved_store(n: int, seed: int, jobs: int) -> Path:
     return path
 
 
-def measure(n: int, seed: int, jobs: int) -> dict[str, Any]:
-    """Resolve a fresh copy of the n-study store in a child process: its report and peak memory."""
-    source = unresolved_store(n, seed, jobs)
+def measure(n: int, seed: int, jobs: int, source: str = "tables") -> dict[str, Any]:
+    """Resolve a fresh copy of the n-study store in a child process: its report and peak memory.
+
+    ``source`` is where the mentions come from: ``tables`` (the mention tables the build
+    wrote, the new way) or ``store`` (read back from the store by SPARQL scans, the old way).
+    The child also prints a digest of the resolution graph, so two sources can be shown to
+    give the same clusters.
+    """
+    store_path = unresolved_store(n, seed, jobs)
     with tempfile.TemporaryDirectory(dir=WORK, prefix="resolve-") as temp:
         copy = Path(temp) / "store"
-        shutil.copytree(source, copy, symlinks=True)
-        _, peak, result = run_measured([PYTHON, str(Path(__file__).resolve()), "--resolve-store", str(copy)])
+        shutil.copytree(store_path, copy, symlinks=True)
+        _, peak, result = run_measured([PYTHON, str(Path(__file__).resolve()), "--resolve-store", str(copy),
+                                        "--source", source])
     if result is None or result.returncode != 0:
         raise SystemExit(f"resolving {n} studies failed: {result.stderr if result else 'timeout'}")
-    report: dict[str, Any] = json.loads(result.stdout)
-    return {"n": n, "peak_rss_bytes": peak, "report": report}
+    found: dict[str, Any] = json.loads(result.stdout)
+    return {"n": n, "source": source, "peak_rss_bytes": peak, "report": found["report"], "digest": found["digest"]}
 
 
-def resolve_store(path: Path) -> None:
-    """The child process: resolve one store, print the report as JSON."""
+def resolve_store(path: Path, source: str) -> None:
+    """The child process: resolve one store, print the report and the resolution graph's digest as JSON."""
+    import hashlib
+
+    from kg.rdf.namespaces import RESOLUTION_GRAPH
+    from kg.resolve.mention_source import TableMentions
+    from kg.resolve.mentions import StoreMentions
     from kg.resolve.stage import resolve
     from kg.store import open_store
 
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
     store = open_store(path)
     try:
-        print(json.dumps(resolve(store).to_dict()))
+        mentions = TableMentions.of(store) if source == "tables" else StoreMentions(store)
+        report = resolve(store, mentions).to_dict()
+        digest = hashlib.sha256()
+        rows = store.iter_select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?s ?p ?o }} }}")
+        for line in sorted("\t".join(str(v) for v in row) for row in rows):
+            digest.update(line.encode("utf-8") + b"\n")
+        print(json.dumps({"report": report, "digest": digest.hexdigest()}))
     finally:
         store.close()
 
@@ -108,23 +127,32 @@ def _read_seconds(row: dict[str, Any]) -> float:
 
 def render(results: dict[str, Any]) -> str:
     """The Markdown report."""
-    rows = sorted(results["runs"], key=lambda row: row["n"])
+    runs = sorted(results["runs"], key=lambda row: (row["n"], row.get("source", "store")))
+    sizes = sorted({row["n"] for row in runs})
     lines = [
         "# Entity resolution at growing registry sizes",
         "",
-        f"`python benchmarks/bench_resolution.py --sizes {' '.join(str(row['n']) for row in rows)}` "
-        f"(seed {results['seed']}; {results['machine']}). Each store is built with `kg build --no-resolve`, then "
-        "`kg.resolve.stage.resolve` runs on a fresh copy in its own process.",
+        f"`python benchmarks/bench_resolution.py --sizes {' '.join(str(n) for n in sizes)}` "
+        f"(seed {results['seed']}; {results['machine']}). Each store is built with `kg build --no-resolve` (which "
+        "also writes the mention tables), then `kg.resolve.stage.resolve` runs on a fresh copy in its own process, "
+        "once per source of mentions: `store` (read back by SPARQL scans, the old way) and `tables` (the DuckDB "
+        "mention tables the load wrote, the new way). The digest is the resolution graph's: equal digests, same "
+        "clusters.",
         "",
         "## Time per study",
         "",
-        "| studies | resolution s | ms/study | reading mentions, ms/study | the rest, ms/study | peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| studies | mentions from | resolution s | ms/study | reading mentions, ms/study | the rest, ms/study "
+        "| peak RSS | peak RSS after organisations / sites / persons / criteria (MiB) | graph digest |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    for row in rows:
+    for row in runs:
         total, read, n = _total_seconds(row), _read_seconds(row), row["n"]
-        lines.append(f"| {n:,} | {total:.1f} | {1000 * total / n:.2f} | {1000 * read / n:.2f} "
-                     f"| {1000 * (total - read) / n:.2f} | {row['peak_rss_bytes'] / 2**30:.2f} GiB |")
+        stages = " / ".join(f"{_kind(row, kind).get('peak_rss_bytes', 0) / 2**20:.0f}" for kind in KINDS)
+        lines.append(f"| {n:,} | {row.get('source', 'store')} | {total:.1f} | {1000 * total / n:.2f} "
+                     f"| {1000 * read / n:.2f} | {1000 * (total - read) / n:.2f} "
+                     f"| {row['peak_rss_bytes'] / 2**30:.2f} GiB "
+                     f"| {stages} | `{row.get('digest', '')[:12]}` |")
+    rows = [row for row in runs if row.get("source", "tables") == "tables"] or runs
     exponents = {
         "resolution": growth_exponent(rows, _total_seconds),
         "reading mentions": growth_exponent(rows, _read_seconds),
@@ -191,16 +219,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2, help="workers for building the stores")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for resolution.md, .json and .png")
+    parser.add_argument("--sources", nargs="+", choices=("store", "tables"), default=["store", "tables"],
+                        help="where resolution reads its mentions: the old way (store) and the new (tables)")
     parser.add_argument("--resolve-store", type=Path, help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--source", choices=("store", "tables"), default="tables", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.resolve_store is not None:
-        resolve_store(args.resolve_store)
+        resolve_store(args.resolve_store, args.source)
         return 0
     runs = []
     for n in sorted(args.sizes):
-        runs.append(measure(n, args.seed, args.jobs))
-        seconds = runs[-1]["report"]["seconds"]
-        print(f"{n:>9,} studies: resolution {seconds:7.1f} s ({1000 * seconds / n:.2f} ms/study)", file=sys.stderr)
+        for source in args.sources:
+            runs.append(measure(n, args.seed, args.jobs, source))
+            seconds, peak = runs[-1]["report"]["seconds"], runs[-1]["peak_rss_bytes"]
+            print(f"{n:>9,} studies, mentions from the {source}: resolution {seconds:7.1f} s "
+                  f"({1000 * seconds / n:.2f} ms/study), peak RSS {peak / 2**30:.2f} GiB, "
+                  f"graph {runs[-1]['digest'][:12]}", file=sys.stderr)
     results = {"seed": args.seed, "runs": runs,
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
     args.out.mkdir(parents=True, exist_ok=True)

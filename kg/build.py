@@ -30,6 +30,8 @@ from kg.pipeline import Issue, Loaded, RunReport, in_shard, parse_shard, read_ta
 from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
 from kg.store.base import Store
+from kg.store.mention_tables import MentionTables, mention_tables
+from kg.store.void import write_void
 
 __all__ = ["BuildReport", "Issue", "build", "build_labelled_store", "in_shard", "parse_shard"]
 
@@ -90,6 +92,10 @@ class _Loader:
         self.pending_graphs: set[str] = set()
         self.seen: dict[str, tuple[str, int, str]] = {}  # record graph -> (last_changed, format rank, source)
         self.replace_existing = len(store) > 0
+        # Resolution's mentions, written as the records load (no read-back): complete when the
+        # store starts empty or its tables already covered it.
+        self.tables: MentionTables | None = mention_tables(store) if store.readable else None
+        self.tables_complete = self.tables is not None and (not self.replace_existing or self.tables.complete)
 
     def add(self, loaded: Loaded) -> None:
         previous = self.seen.get(loaded.graph)
@@ -108,6 +114,8 @@ class _Loader:
         elif self.replace_existing and self.store.has_graph(loaded.graph):
             self._replace(loaded.graph)
         self.seen[loaded.graph] = copy
+        if self.tables is not None:
+            self.tables.add(loaded.graph, loaded.mentions)
         self.pending.append(loaded.data)
         self.pending_size += len(loaded.data)
         self.pending_graphs.add(loaded.graph)
@@ -134,6 +142,13 @@ class _Loader:
         self.pending.clear()
         self.pending_size = 0
         self.pending_graphs.clear()
+
+    def finish(self) -> None:
+        """The last chunk, and the mention tables marked as covering the store (or not)."""
+        self.flush()
+        if self.tables is not None:
+            self.tables.flush()
+            self.tables.set_complete(self.tables_complete)
 
 
 def build(
@@ -178,12 +193,16 @@ def build(
     if strict and report.failures:  # files that failed after the last record was read
         first = report.failures[0]
         raise RecordError(first.reason, source=first.source, record=first.record)
-    loader.flush()
+    loader.finish()
     store.flush()
     if resolve and report.records_loaded and _resolvable(store):
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)
         report.stage_summaries.update(stages.summaries)
+    if report.records_loaded and store.readable:
+        clock = time.perf_counter()
+        write_void(store)  # what kg stats reads: counted once here, not per question
+        report.stage_seconds["void"] = time.perf_counter() - clock
     report.seconds = time.perf_counter() - started
     return report
 

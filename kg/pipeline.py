@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.errors import KGError, RecordError, SourceError
+from kg.rdf.mention_rows import MentionRows, mention_rows
 from kg.rdf.provenance import BuildContext, file_sha256, record_quads, source_file_iri, source_file_quads
 from kg.rdf.records import emit_record
 from kg.sources import get_format, parse_record, sniff
@@ -79,6 +80,7 @@ class Loaded:
     quads: int
     warnings: tuple[str, ...]
     format: str = ""  # the source format (kg.sources.FORMATS), which ranks same-date copies
+    mentions: MentionRows = field(default_factory=dict)  # what resolution reads (kg.rdf.mention_rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,13 @@ def process_record(task: Task) -> Loaded | Issue:
         lines = emitted.lines
         lines += record_quads(emitted.graph, emitted.subject, emitted.record_id, raw.format, task.source_iri,
                               emitted.last_changed, task.context)
+        mentions = mention_rows(parsed.record)
     except KGError as error:
         return Issue(raw.source, error.record or raw.record, error.message)
     except Exception as error:  # a parser bug must not lose the record silently
         return Issue(raw.source, raw.record, f"internal error {type(error).__name__}: {error}")
     return Loaded(raw.source, emitted.record_id, emitted.last_changed, emitted.graph,
-                  "".join(lines).encode("utf-8"), len(lines), parsed.warnings, raw.format)
+                  "".join(lines).encode("utf-8"), len(lines), parsed.warnings, raw.format, mentions)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -42,6 +42,8 @@ from kg.rdf.namespaces import ONTOLOGY
 from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
 from kg.store.base import Store
+from kg.store.mention_tables import mention_tables
+from kg.store.void import write_void
 
 DEFAULT_CHUNK_BYTES = 8 << 20
 _PAGE = 50_000
@@ -57,6 +59,9 @@ class SyncReport(RunReport):
     removed: int = 0
     quads: int = 0
     removal_skipped: str | None = None
+    # Records changed but resolution and author links were not re-run (resolve=False, or a store
+    # that cannot be read back): the resolution graph describes the store before this sync.
+    resolution_stale: bool = False
     stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages run again
     stage_summaries: dict[str, str] = field(default_factory=dict)
 
@@ -95,6 +100,8 @@ class _Writer:
 
     def __init__(self, store: Store, chunk_bytes: int) -> None:
         self.store = store
+        tables = mention_tables(store) if store.readable else None
+        self.tables = tables if tables is not None and tables.complete else None  # kept only if complete
         self.chunk_bytes = chunk_bytes
         self.pending: dict[str, bytes] = {}
         self.size = 0
@@ -104,6 +111,8 @@ class _Writer:
         self.size -= len(previous) if previous else 0
         self.pending[loaded.graph] = loaded.data
         self.size += len(loaded.data)
+        if self.tables is not None:
+            self.tables.add(loaded.graph, loaded.mentions)
         if self.size >= self.chunk_bytes:
             self.flush()
 
@@ -174,22 +183,31 @@ def sync(paths: Iterable[Path | str], store: Store, *, full: bool = False, force
         meta = context.activity_quads() + [line for iri in sorted(used_sources) for line in sources[iri]]
         store.load_nquads("".join(meta).encode("utf-8"))
     if full:
-        _remove_absent(store, report, existing, seen)
+        removed = _remove_absent(store, report, existing, seen)
+        if writer.tables is not None:
+            writer.tables.remove(removed)
+    if writer.tables is not None:
+        writer.tables.flush()
     store.flush()
+    report.resolution_stale = bool(report.changed) and not (resolve and store.readable)
     if resolve and report.changed and store.readable:
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)
         report.stage_summaries.update(stages.summaries)
+    if report.changed and store.readable:
+        write_void(store)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _remove_absent(store: Store, report: SyncReport, existing: dict[str, str], seen: dict[str, str]) -> None:
+def _remove_absent(store: Store, report: SyncReport, existing: dict[str, str], seen: dict[str, str]) -> list[str]:
+    """Remove the record graphs of the synced kinds that the sync did not see; return them."""
     namespaces = {_namespace(g) for g in seen}
     absent = sorted(g for g in existing if g not in seen and _namespace(g) in namespaces)
     if absent and report.failures:
         report.removal_skipped = (f"not removing {len(absent)} records absent from this sync: "
                                   f"{report.records_failed} records failed to read, so the input may be incomplete")
-        return
+        return []
     store.remove_graphs(absent)
     report.removed = len(absent)
+    return absent

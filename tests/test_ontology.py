@@ -12,7 +12,8 @@ from kg.resources import ontology_path
 from kg.store.base import Store
 
 TKG_NS = rdflib.Namespace(ONTOLOGY)
-KNOWN_EXTERNAL = ("http://www.w3.org/", "http://purl.org/dc/terms/", "https://schema.org/", "http://xmlns.com/foaf/")
+KNOWN_EXTERNAL = ("http://www.w3.org/", "http://purl.org/dc/terms/", "https://schema.org/", "http://xmlns.com/foaf/",
+                  "http://rdfs.org/ns/void#")  # the VoID description of the store (kg.rdf.emit_void)
 
 
 def _ontology() -> rdflib.Graph:

@@ -21,6 +21,7 @@ RESOURCE = "https://w3id.org/trialkg/resource/"
 GRAPH = "https://w3id.org/trialkg/graph/"
 META_GRAPH = GRAPH + "meta"
 RESOLUTION_GRAPH = GRAPH + "resolution"
+SHARING_GRAPH = GRAPH + "sharing"
 TRIAL = "https://clinicaltrials.gov/study/"
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 MESH = "http://id.nlm.nih.gov/mesh/"
@@ -124,6 +125,8 @@ RESOLUTION_TERMS = (
     # resolution: canonical links, mentions, confidence, evidence
     "resolvedAs", "resolvedAgent", "resolvedSite", "hasMention", "resolutionConfidence", "siteOrganization",
     "anonymizedFacility", "evidenceFor", "matchedMention", "matchScore", "matchReason",
+    # the sharing graph (registry-wide ranked pairs) and the VoID description
+    "SharedPair", "sharingKind", "firstTrial", "secondTrial", "sharedCount", "pairRank", "recordGraphs",
 )
 
 # Network analyses written back into the store (kg.analyze.writeback): the analysis activity,

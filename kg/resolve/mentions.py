@@ -161,3 +161,31 @@ def read_concepts(store: Store) -> list[tuple[str, str]]:
         if concept and norm is not None:
             out[concept] = min(out.get(concept, norm), norm)
     return sorted(out.items())
+
+
+class StoreMentions:
+    """The mentions read back from the store (stores built before the mention tables, remote stores)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def ncts(self) -> dict[str, str]:
+        return trial_ncts(self.store)
+
+    def organizations(self) -> dict[str, str]:
+        return read_organizations(self.store)
+
+    def sponsors(self, ncts: dict[str, str]) -> dict[str, set[str]]:
+        return read_sponsors(self.store, ncts)
+
+    def affiliations(self) -> dict[str, str]:
+        return read_affiliations(self.store)
+
+    def sites(self, ncts: dict[str, str]) -> list[SiteMention]:
+        return read_sites(self.store, ncts)
+
+    def roles(self, ncts: dict[str, str]) -> list[RoleMention]:
+        return read_roles(self.store, ncts)
+
+    def concepts(self) -> list[tuple[str, str]]:
+        return read_concepts(self.store)

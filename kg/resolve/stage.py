@@ -1,7 +1,8 @@
 """The resolution stage: one linear pass over a built store, writing the resolution graph.
 
 After the record graphs are loaded, ``resolve(store)`` reads the mentions (roles, sponsors,
-affiliations, sites, criterion concepts) with streamed SPARQL, resolves organisations, then
+affiliations, sites, criterion concepts) from the mention tables the load wrote (or, for a
+store without them, with streamed SPARQL), resolves organisations, then
 sites (which need organisations to name who runs them), then persons (whose evidence is
 resolved affiliations, sites and sponsors), then criteria, and replaces the resolution
 graph. Each resolver blocks before it compares, so the pass grows linearly with the store.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -35,19 +37,14 @@ from kg.rdf.emit_resolution import ResolutionWriter
 from kg.rdf.namespaces import ONTOLOGY, OWL, RESOLUTION_GRAPH
 from kg.rdf.provenance import extraction_time
 from kg.resolve.criteria import resolve_criteria
-from kg.resolve.mentions import (
-    read_affiliations,
-    read_concepts,
-    read_organizations,
-    read_roles,
-    read_sites,
-    read_sponsors,
-    trial_ncts,
-)
+from kg.resolve.mention_source import TableMentions, mention_source
+from kg.resolve.mentions import StoreMentions
 from kg.resolve.organizations import resolve_organizations
 from kg.resolve.persons import PersonContext, resolve_persons
+from kg.resolve.sharing import write_sharing
 from kg.resolve.sites import resolve_sites, site_organizations
 from kg.store.base import Store
+from kg.store.mention_tables import mention_tables
 from kg.store.select_stream import iter_select
 
 CHUNK_LINES = 200_000
@@ -61,6 +58,7 @@ class KindReport:
     seconds: float = 0.0  # the whole kind: reading its mentions, comparing, writing
     read_seconds: float = 0.0  # of which reading the mentions from the store
     comparisons: int = 0  # candidate pairs scored: blocking keeps this proportional to the mentions
+    peak_rss_bytes: int = 0  # the process's peak resident memory when this kind was done (0: unknown)
 
 
 @dataclass
@@ -74,6 +72,8 @@ class ResolutionReport:
     retired_iris: int = 0
     quads: int = 0
     seconds: float = 0.0
+    shared_pairs: dict[str, int] = field(default_factory=dict)  # ranked pairs stated per kind (sharing graph)
+    source: str = ""  # where the mentions came from: "tables" (written by the load) or "store" (read back)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -117,6 +117,16 @@ def _previous(store: Store) -> dict[str, set[str]]:
     return members
 
 
+def _peak_rss() -> int:
+    """The process's peak resident memory so far, in bytes (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) * (1 if sys.platform == "darwin" else 1024)
+
+
 @contextlib.contextmanager
 def _without_cycle_collection() -> Iterator[None]:
     """Pause CPython's cyclic garbage collector while resolution builds its millions of records.
@@ -135,15 +145,19 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def resolve(store: Store) -> ResolutionReport:
-    """Resolve organisations, sites, persons and criteria in ``store``; replace its resolution graph."""
+def resolve(store: Store, source: TableMentions | StoreMentions | None = None) -> ResolutionReport:
+    """Resolve organisations, sites, persons and criteria in ``store``; replace its resolution graph.
+
+    The mentions come from ``source``: by default the mention tables the load wrote
+    (:func:`kg.resolve.mention_source.mention_source`), or the store itself when it has none.
+    """
     with _without_cycle_collection():
-        return _resolve(store)
+        return _resolve(store, mention_source(store) if source is None else source)
 
 
-def _resolve(store: Store) -> ResolutionReport:
+def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionReport:
     started = time.perf_counter()
-    report = ResolutionReport()
+    report = ResolutionReport(source="tables" if isinstance(source, TableMentions) else "store")
     previous = _previous(store)
     writer = ResolutionWriter(extraction_time())
     out = _Output(store, writer)
@@ -153,10 +167,10 @@ def _resolve(store: Store) -> ResolutionReport:
 
     # Organisations: sponsors, collaborators, affiliations.
     clock = time.perf_counter()
-    names = read_organizations(store)
-    ncts = trial_ncts(store)
-    sponsors = read_sponsors(store, ncts)
-    affiliations = read_affiliations(store)
+    names = source.organizations()
+    ncts = source.ncts()
+    sponsors = source.sponsors(ncts)
+    affiliations = source.affiliations()
     read_seconds = time.perf_counter() - clock
     usage = Counter(org for orgs in sponsors.values() for org in orgs)
     usage.update(affiliations.values())
@@ -169,12 +183,12 @@ def _resolve(store: Store) -> ResolutionReport:
     for a, b, score, reasons in orgs.evidence:
         writer.evidence("organization", orgs.canonical[a], a, b, score, reasons)
     report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock,
-                                      read_seconds, orgs.comparisons)
+                                      read_seconds, orgs.comparisons, _peak_rss())
     out.flush()
 
     # Sites, and the organisations that run them.
     clock = time.perf_counter()
-    mentions = read_sites(store, ncts)
+    mentions = source.sites(ncts)
     read_seconds = time.perf_counter() - clock
     sites = resolve_sites(mentions)
     for (trial, _surface), canonical in sorted(sites.trial_site.items()):
@@ -193,7 +207,7 @@ def _resolve(store: Store) -> ResolutionReport:
     for a, b, score, reasons in sites.evidence:
         writer.evidence("site", sites.canonical[a], a, b, score, reasons)
     read_started = time.perf_counter()
-    roles = read_roles(store, ncts)
+    roles = source.roles(ncts)
     read_seconds += time.perf_counter() - read_started
     site_trials: dict[str, set[str]] = defaultdict(set)
     for mention in mentions:
@@ -207,7 +221,7 @@ def _resolve(store: Store) -> ResolutionReport:
     for site, org in sorted(site_organizations(sites, site_trials, trial_orgs, orgs.tokens).items()):
         writer.site_organization(site, orgs.canonical.get(org, org))
     report.sites = KindReport(len(mentions), len(members) + len(sites.anonymous), sites.merged,
-                              time.perf_counter() - clock, read_seconds, sites.comparisons)
+                              time.perf_counter() - clock, read_seconds, sites.comparisons, _peak_rss())
     report.anonymous_sites = len(sites.anonymous)
     out.flush()
 
@@ -231,13 +245,14 @@ def _resolve(store: Store) -> ResolutionReport:
     new_of.update(people.role_person)
     new_of.update(people.same_as)  # surface person IRIs: linked already, never "retired"
     report.persons = KindReport(len(roles), len(people.people), len(roles) - people.junk - len(people.people),
-                                time.perf_counter() - clock, 0.0, people.comparisons)  # roles read with sites
+                                time.perf_counter() - clock, 0.0, people.comparisons,  # roles read with sites
+                                _peak_rss())
     report.junk_person_mentions = people.junk
     out.flush()
 
     # Criterion concepts.
     clock = time.perf_counter()
-    concepts = read_concepts(store)
+    concepts = source.concepts()
     read_seconds = time.perf_counter() - clock
     criteria = resolve_criteria(concepts)
     for concept, canonical in criteria.canonical.items():
@@ -249,8 +264,14 @@ def _resolve(store: Store) -> ResolutionReport:
     for a, b, score, reasons in criteria.evidence:
         writer.evidence("criterion", criteria.canonical[a], a, b, score, reasons)
     report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock,
-                                 read_seconds, criteria.comparisons)
+                                 read_seconds, criteria.comparisons, _peak_rss())
     out.flush()
+
+    # Registry-wide ranked pairs, from the resolved sites and sponsors of each trial.
+    site_members = ((m.trial, sites.trial_site[(m.trial_iri, m.site)]) for m in mentions)
+    sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
+    report.shared_pairs = write_sharing(store, mention_tables(store), {"site": site_members,
+                                                                     "sponsor": sponsor_members})
 
     report.retired_iris = _retire(writer, previous, new_of)
     out.flush(force=True)

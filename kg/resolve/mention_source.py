@@ -1,0 +1,88 @@
+"""Resolution's mentions from the mention tables the load wrote (:mod:`kg.store.mention_tables`).
+
+The same records as :class:`kg.resolve.mentions.StoreMentions` gives, with the same rules
+(each node's smallest value of each property over every record graph that states it; a
+role without a type or name, or a site without a facility, is no mention), computed in
+DuckDB by GROUP BY instead of SPARQL scans joined in Python dicts: nothing is read back
+from the store. Results are sorted in Python, by code point, as the store reader sorts.
+
+Example:
+    >>> from kg import build, open_store
+    >>> store = open_store(None)
+    >>> _ = build(["examples"], store, resolve=False)
+    >>> sorted({r.name for r in TableMentions.of(store).roles(TableMentions.of(store).ncts())})
+    ['Jianming Tan', 'Jianming Tan, professor']
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from kg.resolve.mentions import RoleMention, SiteMention, StoreMentions
+from kg.store.base import Store
+from kg.store.mention_tables import MentionTables, mention_tables
+
+__all__ = ["TableMentions", "mention_source"]
+
+
+class TableMentions:
+    """Mentions read from the mention tables of a store."""
+
+    def __init__(self, tables: MentionTables) -> None:
+        self.tables = tables
+
+    @classmethod
+    def of(cls, store: Store) -> TableMentions:
+        return cls(mention_tables(store))
+
+    def ncts(self) -> dict[str, str]:
+        return dict(self.tables.iter_query("SELECT trial, min(nct) FROM trials WHERE nct IS NOT NULL GROUP BY trial"))
+
+    def organizations(self) -> dict[str, str]:
+        rows = self.tables.iter_query("SELECT org, min(name) FROM organizations WHERE name IS NOT NULL GROUP BY org")
+        return dict(sorted(rows))
+
+    def sponsors(self, ncts: dict[str, str]) -> dict[str, set[str]]:
+        known = set(ncts.values())
+        out: dict[str, set[str]] = defaultdict(set)
+        for nct, org in self.tables.iter_query("SELECT DISTINCT nct, org FROM sponsors"):
+            if nct in known:
+                out[nct].add(org)
+        return out
+
+    def affiliations(self) -> dict[str, str]:
+        return dict(self.tables.iter_query(
+            "SELECT role, min(affiliation_org) FROM roles WHERE affiliation_org IS NOT NULL GROUP BY role"))
+
+    def roles(self, ncts: dict[str, str]) -> list[RoleMention]:
+        known = set(ncts.values())
+        rows = self.tables.iter_query(
+            "SELECT role, min(nct), min(role_type), min(name), min(affiliation_text), min(site), min(agent) "
+            "FROM roles GROUP BY role HAVING min(role_type) IS NOT NULL AND min(name) IS NOT NULL")
+        return sorted((RoleMention(*row) for row in rows if row[1] in known), key=lambda m: m.role)
+
+    def sites(self, ncts: dict[str, str]) -> list[SiteMention]:
+        known = set(ncts.values())
+        rows = self.tables.iter_query("""
+            WITH place AS (
+              SELECT site, min(facility) AS facility, min(city) AS city, min(state) AS state,
+                     min(country) AS country, min(lat) AS lat, min(lon) AS lon
+              FROM sites GROUP BY site)
+            SELECT pair.trial, pair.nct, pair.site, facility, city, state, country, lat, lon
+            FROM (SELECT DISTINCT trial, nct, site FROM sites) AS pair JOIN place USING (site)
+            WHERE facility IS NOT NULL""")
+        out = [SiteMention(trial, nct, site, facility, city, state, country,
+                           float(lat) if lat is not None else None, float(lon) if lon is not None else None)
+               for trial, nct, site, facility, city, state, country, lat, lon in rows if nct in known]
+        out.sort(key=lambda m: (m.trial_iri, m.trial, m.site))
+        return out
+
+    def concepts(self) -> list[tuple[str, str]]:
+        return sorted(self.tables.iter_query(
+            "SELECT concept, min(norm) FROM concepts WHERE norm IS NOT NULL GROUP BY concept"))
+
+
+def mention_source(store: Store) -> TableMentions | StoreMentions:
+    """The store's mention tables when the load wrote them for every record; else the store itself."""
+    tables = mention_tables(store)
+    return TableMentions(tables) if tables.complete else StoreMentions(store)

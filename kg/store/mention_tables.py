@@ -1,0 +1,164 @@
+"""Mention tables: what resolution reads, written during the load into DuckDB beside the store.
+
+Why DuckDB: resolution's reads are whole-table aggregations (the smallest value of each
+property per node, distinct (trial, site) pairs, per-key counts) and sorts, which a
+columnar engine runs in parallel, out of core (it spills to disk past its memory limit)
+and without a server; SQLite would do them row by row in B-trees, and Parquet files alone
+cannot delete a replaced record's rows. DuckDB's row-at-a-time ``executemany`` is slow
+(seconds per thousand rows), so rows are spooled to a CSV file per table and bulk-copied
+in (``COPY``), a million rows in about a second.
+
+The pipeline's parent fills the tables from each record's rows
+(:func:`kg.rdf.mention_rows.mention_rows`), keyed by record graph, so replacing or removing
+a record (a newer copy, a sync) deletes its rows first. A ``meta`` row says the tables
+cover the whole store (``complete``): a store built before the tables existed, or one
+whose tables were lost, has none, and resolution then falls back to reading the store.
+
+The file lives in the store's directory (``trialkg-mentions.duckdb``, inside the Oxigraph
+generation it describes, so a crash-safe build switches both at once); an in-memory store
+gets a temporary directory that lives as long as the store.
+
+Example:
+    >>> tables = MentionTables(None)
+    >>> tables.add("g:1", {"trials": [("t:1", "NCT1")], "concepts": [("c:1", "age > 18")]})
+    >>> tables.flush(); tables.query("SELECT concept, norm FROM concepts")
+    [('c:1', 'age > 18')]
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from kg.rdf.mention_rows import TABLES, MentionRows
+
+__all__ = ["FILENAME", "MentionTables", "mention_tables"]
+
+FILENAME = "trialkg-mentions.duckdb"
+FLUSH_ROWS = 500_000
+MEMORY_LIMIT = "1GB"  # DuckDB spills past this: the tables' share of a bounded build
+
+
+class MentionTables:
+    """Append-only tables of mentions per record graph, with deletes by graph."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self._temp = tempfile.TemporaryDirectory(prefix="trialkg-mentions-") if directory is None else None
+        base = Path(self._temp.name) if self._temp is not None else directory
+        assert base is not None
+        base.mkdir(parents=True, exist_ok=True)
+        self.path = base / FILENAME
+        self.spool = base / "trialkg-mentions.spool"
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self.pending: dict[str, MentionRows] = {}
+        self.pending_rows = 0
+        self.removed: set[str] = set()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = duckdb.connect(str(self.path))
+            self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            self._con.execute("SET preserve_insertion_order = false")
+            for name, columns in TABLES.items():
+                types = ", ".join(f"{c} VARCHAR" for c in columns)
+                self._con.execute(f"CREATE TABLE IF NOT EXISTS {name} (graph VARCHAR, {types})")
+            self._con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        return self._con
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def add(self, graph: str, rows: MentionRows) -> None:
+        """One record graph's rows (replacing any earlier rows of that graph)."""
+        previous = self.pending.pop(graph, None)
+        if previous is not None:
+            self.pending_rows -= sum(len(found) for found in previous.values())
+        self.removed.add(graph)
+        self.pending[graph] = rows
+        self.pending_rows += sum(len(found) for found in rows.values())
+        if self.pending_rows >= FLUSH_ROWS:
+            self.flush()
+
+    def remove(self, graphs: Iterable[str]) -> None:
+        """Forget the rows of records removed from the store."""
+        for graph in graphs:
+            previous = self.pending.pop(graph, None)
+            if previous is not None:
+                self.pending_rows -= sum(len(found) for found in previous.values())
+            self.removed.add(graph)
+
+    def flush(self) -> None:
+        """Deletes, then the pending rows, into the tables (one bulk COPY per table)."""
+        con = self.con
+        if self.removed:
+            con.execute("CREATE OR REPLACE TEMP TABLE removed_graphs (graph VARCHAR)")
+            self._copy("removed_graphs", ([graph] for graph in sorted(self.removed)))
+            for name in TABLES:
+                con.execute(f"DELETE FROM {name} WHERE graph IN (SELECT graph FROM removed_graphs)")
+            con.execute("DROP TABLE removed_graphs")
+        for name in TABLES:
+            self._copy(name, ((graph, *row) for graph, rows in self.pending.items() for row in rows.get(name, ())))
+        self.pending.clear()
+        self.pending_rows = 0
+        self.removed.clear()
+
+    def copy_rows(self, table: str, rows: Iterable[Iterable[Any]]) -> None:
+        """Bulk-append rows to a table (through a CSV spool file and COPY)."""
+        self._copy(table, rows)
+
+    def _copy(self, table: str, rows: Iterable[Iterable[Any]]) -> None:
+        count = 0
+        with self.spool.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)  # None is an empty field, which COPY reads as NULL (no value is "")
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        if count:
+            self.con.execute(f"COPY {table} FROM '{self.spool}' (FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"')")
+        self.spool.unlink(missing_ok=True)
+
+    def set_complete(self, complete: bool) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", ["yes" if complete else "no"])
+
+    @property
+    def complete(self) -> bool:
+        if self._con is None and not self.exists():
+            return False
+        found = self.con.execute("SELECT value FROM meta WHERE key = 'complete'").fetchone()
+        return found is not None and found[0] == "yes"
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def iter_query(self, sql: str, batch: int = 100_000) -> Iterator[tuple[Any, ...]]:
+        """Rows of a query, fetched in batches (memory bounded by the batch, not the result)."""
+        cursor = self.con.cursor()
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+        cursor.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+_OPEN: weakref.WeakKeyDictionary[Any, MentionTables] = weakref.WeakKeyDictionary()
+
+
+def mention_tables(store: Any) -> MentionTables:
+    """The mention tables of ``store``: in its directory, or a temporary one for an in-memory store."""
+    found = _OPEN.get(store)
+    if found is None:
+        directory = getattr(store, "path", None)
+        found = MentionTables(Path(directory) if directory is not None else None)
+        _OPEN[store] = found
+    return found
