@@ -16,8 +16,8 @@ Example:
     >>> store = open_store(None)
     >>> _ = build(["examples"], store)
     >>> report = validate(store)
-    >>> report.conforms, report.graphs_checked  # two records, the resolution and author-link graphs
-    (True, 4)
+    >>> report.conforms, report.graphs_checked  # two records, the resolution, author-link, sharing and VoID graphs
+    (True, 6)
 """
 
 from __future__ import annotations

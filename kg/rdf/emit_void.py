@@ -8,7 +8,7 @@ store's quads outside this graph), ``void:classPartition`` (``void:class``,
 ``void:entities``) and the number of record graphs.
 
 Example:
-    >>> lines = void_lines(10, 2, {"https://w3id.org/trialkg/ontology#Trial": 2}, "2026-01-01T00:00:00Z")
+    >>> lines = void_lines(10, 2, {"https://w3id.org/trialkg/ontology#Trial": 2})
     >>> sum(" <http://rdfs.org/ns/void#entities> " in line for line in lines)
     1
 """
@@ -16,8 +16,8 @@ Example:
 from __future__ import annotations
 
 from kg.rdf import iris
-from kg.rdf.namespaces import DCT, GRAPH, TKG, A
-from kg.rdf.terms import XSD_DATETIME, integer, iri, typed
+from kg.rdf.namespaces import GRAPH, TKG, A
+from kg.rdf.terms import integer, iri
 
 VOID = "http://rdfs.org/ns/void#"
 VOID_GRAPH = GRAPH + "void"
@@ -29,14 +29,13 @@ def partition(cls: str) -> str:
     return iris.resource("dataset", "trialkg", "class", iris.text_hash(cls, 12))
 
 
-def void_lines(triples: int, record_graphs: int, classes: dict[str, int], issued: str) -> list[str]:
+def void_lines(triples: int, record_graphs: int, classes: dict[str, int]) -> list[str]:
     """N-Quads lines of the VoID graph: the dataset, its size, and one partition per class."""
     g = iri(VOID_GRAPH)
     d = iri(DATASET)
     lines = [f"{d} {A} <{VOID}Dataset> {g} .\n",
              f"{d} <{VOID}triples> {integer(triples)} {g} .\n",
-             f"{d} {TKG.recordGraphs} {integer(record_graphs)} {g} .\n",
-             f"{d} <{DCT}modified> {typed(issued, XSD_DATETIME)} {g} .\n"]
+             f"{d} {TKG.recordGraphs} {integer(record_graphs)} {g} .\n"]
     for cls, count in sorted(classes.items()):
         node = iri(partition(cls))
         lines += [f"{d} <{VOID}classPartition> {node} {g} .\n",

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from kg.rdf.emit_void import DATASET, VOID, VOID_GRAPH, void_lines
 from kg.rdf.namespaces import ONTOLOGY
-from kg.rdf.provenance import extraction_time
 from kg.store.base import Store
 
 __all__ = ["VoidDescription", "read_void", "write_void"]
@@ -48,7 +47,7 @@ def write_void(store: Store) -> VoidDescription:
             found.classes[cls] = int(count)
     for (count,) in store.iter_select(_RECORD_GRAPHS):
         found.record_graphs = int(count or 0)
-    lines = void_lines(found.triples, found.record_graphs, found.classes, extraction_time())
+    lines = void_lines(found.triples, found.record_graphs, found.classes)  # no time: builds stay comparable
     store.load_nquads("".join(lines).encode("utf-8"))
     store.flush()
     return found
