@@ -130,6 +130,10 @@ def _locations(d: Disagreement, counts: Counter, fmt: str) -> set[str]:
         if counts[m] > 1:
             causes.add("identical location listed twice in the record stated once (one site node)")
             continue
+        if CONTACT.search(m[0]):
+            causes.add("phone number or e-mail removed from the facility name (contact data stays out of the "
+                       "graph, on purpose)")
+            continue
         key = (_fold(m[0]), _fold(m[1]), _fold(m[4]))
         siblings = [e for e in expected if e != m and (_fold(e[0]), _fold(e[1]), _fold(e[4])) == key]
         differing = sorted({name for e in siblings for name, a, b in zip(_PARTS, m, e, strict=True)
