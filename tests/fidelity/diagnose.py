@@ -130,9 +130,9 @@ def _locations(d: Disagreement, counts: Counter, fmt: str) -> set[str]:
         if counts[m] > 1:
             causes.add("identical location listed twice in the record stated once (one site node)")
             continue
-        if CONTACT.search(m[0]):
-            causes.add("phone number or e-mail removed from the facility name (contact data stays out of the "
-                       "graph, on purpose)")
+        if any(e[0] and _fold(e[0]) == _fold(m[0]) for e in d.extra):
+            causes.add("contact details removed from the facility name leave a stray comma (the letters agree; "
+                       "the vanity number '1-877-CTLILLY' is kept: the contact rule reads digits only)")
             continue
         key = (_fold(m[0]), _fold(m[1]), _fold(m[4]))
         siblings = [e for e in expected if e != m and (_fold(e[0]), _fold(e[1]), _fold(e[4])) == key]
