@@ -102,7 +102,7 @@ class Site:
     status: str | None = None  # RECRUITING | COMPLETED | ...
     geo: GeoPoint | None = None
     investigators: tuple[PersonMention, ...] = ()
-    key: tuple[str, str, str] | None = None  # finished at parse: (facility, city, country) keys
+    key: tuple[str, ...] | None = None  # finished at parse: kg.rules.institutions.location_key
 
 
 @dataclass(frozen=True, slots=True)

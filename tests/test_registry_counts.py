@@ -25,6 +25,15 @@ def _fold(text: str) -> str:
     return re.sub(r"\bst\b", "saint", re.sub(r"[^a-z0-9]+", " ", text.lower())).strip()
 
 
+def _site_count(locations: list[tuple[str | None, ...]]) -> int:
+    """Sites one trial states: one per facility at one address (facility, city, country, state,
+    postal code), and each location without a facility name that still names a place."""
+    named = {(_fold(f or ""), _fold(c or ""), _fold(n or ""), _fold(s or ""), _fold(z or ""))
+             for f, c, n, s, z in locations if f and f.strip()}
+    unnamed = sum(1 for f, *place in locations if not (f and f.strip()) and any(p and p.strip() for p in place))
+    return len(named) + unnamed
+
+
 def _json_studies() -> Iterator[dict]:
     for path in sorted((DATA / "ctgov-json").rglob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -108,8 +117,8 @@ def test_json_counts_match_the_raw_files(json_store: Store) -> None:
         expected["arms"] += len({a["label"] for a in arms.get("armGroups", [])})
         expected["interventions"] += len({i["name"] for i in arms.get("interventions", [])})
         expected["officials"] += len({(o.get("name"), o.get("role")) for o in contacts.get("overallOfficials", [])})
-        expected["sites"] += len({(_fold(loc["facility"]), _fold(loc.get("city", "")), _fold(loc.get("country", "")))
-                                  for loc in contacts.get("locations", []) if loc.get("facility")})
+        expected["sites"] += _site_count([(loc.get("facility"), loc.get("city"), loc.get("country"), loc.get("state"),
+                                           loc.get("zip")) for loc in contacts.get("locations", [])])
         expected["mesh"] += len({m["id"] for module in ("conditionBrowseModule", "interventionBrowseModule")
                                  for m in derived.get(module, {}).get("meshes", [])})
         pmids |= {r["pmid"] for r in protocol.get("referencesModule", {}).get("references", []) if r.get("pmid")}
@@ -123,14 +132,15 @@ def test_xml_counts_match_the_raw_files(xml_store: Store) -> None:
     for root in _xml_studies().values():
         expected["trials"] += 1
         expected["arms"] += len({a.findtext("arm_group_label") for a in root.findall("arm_group")})
-        expected["interventions"] += len({i.findtext("intervention_name") for i in root.findall("intervention")})
+        # One node per listed intervention: a name listed twice (two doses of one drug) is two.
+        expected["interventions"] += sum(1 for i in root.findall("intervention") if i.findtext("intervention_name"))
         expected["officials"] += len({(o.findtext("last_name"), o.findtext("role"))
                                       for o in root.findall("overall_official")
                                       if not _CONTACT_DATA.search(o.findtext("last_name") or "")})
-        expected["sites"] += len({
-            (_fold(loc.findtext("facility/name") or ""), _fold(loc.findtext("facility/address/city") or ""),
-             _fold(loc.findtext("facility/address/country") or ""))
-            for loc in root.findall("location") if loc.findtext("facility/name")})
+        expected["sites"] += _site_count([
+            (loc.findtext("facility/name"), loc.findtext("facility/address/city"),
+             loc.findtext("facility/address/country"), loc.findtext("facility/address/state"),
+             loc.findtext("facility/address/zip")) for loc in root.findall("location")])
         expected["mesh"] += len({m.text for m in root.findall("condition_browse/mesh_term")
                                  + root.findall("intervention_browse/mesh_term")})
         pmids |= {r.findtext("PMID") for r in root.findall("reference") + root.findall("results_reference")

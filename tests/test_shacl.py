@@ -103,8 +103,8 @@ def test_the_seed_graphs_conform(seed_store: Store) -> None:
     report = validate(seed_store)
     assert report.conforms, "\n".join(map(str, report.results))
     assert not report.results, "\n".join(map(str, report.results))  # not even warnings
-    # the two record graphs, and the resolution and author-link graphs the build adds
-    assert report.graphs_checked == report.graphs_total == 4
+    # the two record graphs, and the resolution, author-link, sharing and VoID graphs the build adds
+    assert report.graphs_checked == report.graphs_total == 6
 
 
 @pytest.mark.slow
@@ -114,7 +114,7 @@ def test_the_shared_data_graphs_conform() -> None:
     built = build(SHARED_DATA, store)
     assert built.records_loaded > 250 and built.records_failed == 0
     report = validate(store, jobs=2)
-    assert report.graphs_checked == built.records_loaded + 2  # and the resolution and author-link graphs
+    assert report.graphs_checked == built.records_loaded + 4  # and the resolution, links, sharing and VoID graphs
     assert report.conforms, "\n".join(map(str, report.violations[:40]))
     assert not report.results, "\n".join(map(str, report.results[:40]))
 
@@ -192,7 +192,7 @@ def test_a_sample_is_deterministic_and_carries_the_nodes_it_references() -> None
     build([DATA / "ctgov-json" / "herniated-disc.ctg-studies.json"], store)
     first, second = validate(store, sample=7), validate(store, sample=7)
     assert first.sampled_graphs == second.sampled_graphs and len(first.sampled_graphs) == 7
-    assert first.sampled and first.graphs_total == 100 + 2  # the records, resolution and author links
+    assert first.sampled and first.graphs_total == 100 + 4  # the records, resolution, links, sharing, VoID
     # Source files and the build are in the metadata graph, which no sample contains:
     # pulled in as referenced nodes, they satisfy sh:class tkg:SourceFile / tkg:Extraction.
     assert first.conforms, "\n".join(map(str, first.results))
@@ -235,7 +235,7 @@ def test_cli_reports_violations_readably_and_exits_non_zero(tmp_path: Path) -> N
     document = json.loads(report_path.read_text(encoding="utf-8"))
     assert document["violations"] == 1 and document["results"][0]["focus"] == TRIAL_1
     sampled = _run_validate("--store", str(bad), "--sample", "1")
-    assert "1 of 4 record graphs (sample)" in sampled.stderr
+    assert "1 of 6 record graphs (sample)" in sampled.stderr
 
 
 def test_cli_without_a_store_says_so(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kg.model import Intervention, MeshTerm, Organization, PersonMention, Reference, Site, StudyDate, Trial
+from kg.model import Intervention, MeshTerm, Organization, PersonMention, Reference, StudyDate, Trial
 from kg.rdf import iris
 from kg.rdf.emit_constraints import constraint_lines
 from kg.rdf.emit_publication import citation_lines
@@ -342,27 +342,9 @@ def _people(q: _Quads, t: str, trial: Trial) -> None:
         q.text(role, TKG.roleTitle, party.title)
 
 
-def _site_key(nct: str, position: int, site: Site) -> tuple[str, ...] | None:
-    """The key parts of a location's site node.
-
-    A facility is one site per facility, city, country, state and postal code
-    (``resource/site/{facility}/{city}/{country}/{state}/{zip}``, empty parts ``_``; without state
-    and zip the three parts alone), so two trials at one address share it and two addresses of one
-    name stay two. A location without a facility name is a place of this trial only:
-    ``resource/site/{nct}/{n}``, its 1-based position in the record's list.
-    """
-    if site.key is None:
-        if not (site.city or site.state or site.zip or site.country):
-            return None
-        return (nct, str(position))
-    if site.state or site.zip:
-        return (*site.key, site.state or "", site.zip or "")
-    return site.key
-
-
 def _sites(q: _Quads, t: str, trial: Trial) -> None:
-    for position, site in enumerate(trial.sites, start=1):
-        key = _site_key(trial.nct_id, position, site)
+    for site in trial.sites:
+        key = site.key  # finished at parse (kg.rules.institutions.location_key)
         if key is None:
             continue
         node = iri(iris.resource("site", *key))

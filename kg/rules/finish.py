@@ -40,7 +40,7 @@ from kg.rules.concepts import concept_key
 from kg.rules.constraints import parse_constraints
 from kg.rules.contacts import without_contacts
 from kg.rules.criteria import normalize_criterion
-from kg.rules.institutions import organization_key, site_key
+from kg.rules.institutions import location_key, organization_key
 from kg.rules.persons import degrees_of, person_key, split_person_name
 from kg.rules.quality import find_issues
 
@@ -74,7 +74,7 @@ def finish_trial(trial: Trial, warnings: list[str] | None = None) -> Trial:
         collaborators=tuple(replace(org, key=organization_key(org.name)) for org in trial.collaborators),
         responsible_party=_responsible_party(trial.responsible_party),
         officials=tuple(_person(official) for official in trial.officials),
-        sites=tuple(_site(site) for site in trial.sites),
+        sites=tuple(_site(site, trial.nct_id, n) for n, site in enumerate(trial.sites, start=1)),
         references=tuple(_reference(reference) for reference in trial.references),
     )
     return replace(finished, findings=tuple(find_issues(finished)))
@@ -103,10 +103,10 @@ def _responsible_party(party: ResponsibleParty | None) -> ResponsibleParty | Non
     return replace(party, mention=_person(mention))
 
 
-def _site(site: Site) -> Site:
+def _site(site: Site, nct: str, position: int) -> Site:
     return replace(
         site,
-        key=site_key(site.facility, site.city, site.country),
+        key=location_key(site, nct, position),
         investigators=tuple(_person(investigator) for investigator in site.investigators),
     )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kg.model import Site
+
 # The one table of abbreviations in institution names, for organisation and site keys here
 # and for the facility tokens resolution compares (kg.rules.places, which adds its own
 # table of equivalent word forms: plurals, British spellings, other languages).
@@ -48,3 +50,22 @@ def site_key(facility: str | None, city: str | None, country: str | None) -> tup
     if facility_key is None:
         return None
     return (facility_key, organization_key(city) or "", organization_key(country) or "")
+
+
+def location_key(site: Site, nct: str, position: int) -> tuple[str, ...] | None:
+    """The key parts of a location's site node: the one rule emit, resolution and the mention tables share.
+
+    A facility is one site per facility, city, country, state and postal code
+    (``resource/site/{facility}/{city}/{country}/{state}/{zip}``, empty parts ``_``; without state
+    and zip the three parts alone), so two trials at one address share it and two addresses of one
+    name stay two. A location without a facility name is a place of this trial only:
+    ``(nct, n)``, its 1-based position in the record's list. None for a location that names no place.
+    """
+    key = site_key(site.facility, site.city, site.country)
+    if key is None:
+        if not (site.city or site.state or site.zip or site.country):
+            return None
+        return (nct, str(position))
+    if site.state or site.zip:
+        return (*key, site.state or "", site.zip or "")
+    return key
