@@ -350,7 +350,8 @@ def _sites(q: _Quads, t: str, trial: Trial) -> None:
         node = iri(iris.resource("site", *key))
         q.add(t, TKG.hasSite, node)
         q.add(node, A, TKG.Site)
-        q.text(node, LABEL, site.facility)
+        # A location without a facility name is labelled by its place ("Bautzen, Sachsen, Germany").
+        q.text(node, LABEL, site.facility or ", ".join(p for p in (site.city, site.state, site.country) if p))
         q.text(node, TKG.facilityName, site.facility)
         q.text(node, TKG.city, site.city)
         q.text(node, TKG.state, site.state)

@@ -49,6 +49,7 @@ PREFIXES = {
     "dct": DCT,
     "schema": SCHEMA,
     "foaf": FOAF,
+    "void": "http://rdfs.org/ns/void#",
 }
 
 CLASSES = (
