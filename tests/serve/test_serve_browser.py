@@ -37,7 +37,7 @@ def browser() -> Iterator[Any]:
         # CI must run these: there a missing browser fails; on a developer's machine it skips, saying how.
         message = f"{CHROMIUM} is missing: run `scripts/test --with-browser` (installs Debian's chromium)"
         if os.environ.get("CI"):
-            pytest.fail(message)
+            pytest.fail(f"CI must run the browser tests: {message}")
         pytest.skip(message)
     try:
         from playwright.sync_api import sync_playwright

@@ -55,8 +55,6 @@ def test_ci_asks_for_the_browser() -> None:
 
 
 @pytest.mark.slow  # a pytest run inside the test
-@pytest.mark.xfail(strict=True, reason="known: the inner run does not find tests/serve/test_serve_browser.py "
-                   "(the browser tests moved there when kg serve was rewritten); to be re-pointed")
 @pytest.mark.parametrize("ci", [None, "true"])
 def test_browser_tests_without_chromium_skip_locally_and_fail_in_ci(ci: str | None) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
@@ -64,7 +62,7 @@ def test_browser_tests_without_chromium_skip_locally_and_fail_in_ci(ci: str | No
     if ci:
         env["CI"] = ci
     result = subprocess.run([sys.executable, "-m", "pytest", "-rs", "-p", "no:cacheprovider",
-                             str(ROOT / "tests" / "test_serve_browser.py")],
+                             str(ROOT / "tests" / "serve" / "test_serve_browser.py")],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     output = result.stdout + result.stderr
     assert "scripts/test --with-browser" in output
