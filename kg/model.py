@@ -283,6 +283,9 @@ class Trial:
     # data-quality findings of this record (kg.rules.quality).
     condition_keys: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # The one name each keyed organisation and person node of this record is stated with
+    # (``("organization", key, name)``, ``("person", key, name)``; kg.rules.finish.node_names).
+    node_names: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def last_changed(self) -> str:

@@ -54,11 +54,12 @@ def record_graph(trial: Trial) -> str:
 class _Quads:
     """Collects N-Quads lines for one graph."""
 
-    __slots__ = ("graph", "lines")
+    __slots__ = ("graph", "lines", "names")
 
-    def __init__(self, graph: str) -> None:
+    def __init__(self, graph: str, names: tuple[tuple[str, str, str], ...] = ()) -> None:
         self.graph = iri(graph)
         self.lines: list[str] = []
+        self.names = {(kind, key): name for kind, key, name in names}  # the record's one name per node
 
     def add(self, subject: str, predicate: str, obj: str) -> None:
         self.lines.append(f"{subject} {predicate} {obj} {self.graph} .\n")
@@ -77,7 +78,7 @@ class _Quads:
 
 def emit_trial(trial: Trial, graph: str | None = None) -> list[str]:
     """The N-Quads lines stating everything a Trial record says, in its record graph."""
-    q = _Quads(graph or record_graph(trial))
+    q = _Quads(graph or record_graph(trial), trial.node_names)
     t = iri(iris.trial(trial.nct_id))
     nct = trial.nct_id
     q.add(t, A, TKG.Trial)
@@ -286,6 +287,7 @@ def _organization(q: _Quads, org_name: str | None, key: str | None, org_class: s
     if key is None or org_name is None:
         return None
     node = iri(iris.resource("organization", key))
+    org_name = q.names.get(("organization", key), org_name)
     q.add(node, A, TKG.Organization)
     q.text(node, LABEL, org_name)
     q.text(node, TKG.name, org_name)
@@ -319,9 +321,10 @@ def _role(q: _Quads, t: str, nct: str, mention: PersonMention, role_type: str,
     if key is not None:
         person = iri(iris.resource("person", key))
         q.add(role, TKG.agent, person)
+        person_name = q.names.get(("person", key), mention.person_name)
         q.add(person, A, TKG.Person)
-        q.text(person, LABEL, mention.person_name)
-        q.text(person, TKG.name, mention.person_name)
+        q.text(person, LABEL, person_name)
+        q.text(person, TKG.name, person_name)
     if mention.affiliation:
         q.text(role, TKG.affiliationText, mention.affiliation)
         org = _organization(q, mention.affiliation, mention.affiliation_key)

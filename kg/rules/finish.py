@@ -77,7 +77,33 @@ def finish_trial(trial: Trial, warnings: list[str] | None = None) -> Trial:
         sites=tuple(_site(site, trial.nct_id, n) for n, site in enumerate(trial.sites, start=1)),
         references=tuple(_reference(reference) for reference in trial.references),
     )
-    return replace(finished, findings=tuple(find_issues(finished)))
+    return replace(finished, findings=tuple(find_issues(finished)), node_names=node_names(finished))
+
+
+def node_names(trial: Trial) -> tuple[tuple[str, str, str], ...]:
+    """The name each organisation and person node of one record is stated with: the first spelling.
+
+    Why: two spellings in one record with one key ("M.D. Anderson Cancer Center" as lead
+    sponsor, "M D Anderson Cancer Center" as a site investigator's affiliation) are one node,
+    and a node with two names does not say which the sponsor is called. The first spelling in
+    a fixed order (sponsors, then officials, the responsible party, site investigators) names
+    the node; every other spelling stays on the role that wrote it (``tkg:affiliationText``,
+    ``tkg:mentionedName``), and resolution still sees all of them.
+    """
+    people = [*trial.officials, *([trial.responsible_party.mention] if trial.responsible_party
+                                  and trial.responsible_party.mention else []),
+              *(investigator for site in trial.sites for investigator in site.investigators)]
+    names: dict[tuple[str, str], str] = {}
+    for org in (trial.lead_sponsor, *trial.collaborators):
+        if org is not None and org.key:
+            names.setdefault(("organization", org.key), org.name)
+    for mention in people:
+        if mention.affiliation_key and mention.affiliation:
+            names.setdefault(("organization", mention.affiliation_key), mention.affiliation)
+    for mention in people:
+        if mention.key and mention.person_name:
+            names.setdefault(("person", mention.key), mention.person_name)
+    return tuple((kind, key, name) for (kind, key), name in names.items())
 
 
 def _organization(org: Organization | None) -> Organization | None:

@@ -1,0 +1,224 @@
+"""One API v2 JSON study written as the registry's other formats: a legacy XML file and a CSV row.
+
+Why: the same trial from two formats must give the same facts for every field both carry,
+but the real downloads rarely hold the same trial twice, and when they do it is two
+versions of it (an XML snapshot of 2019, a JSON record of 2023). Rendering a JSON study
+the way ClinicalTrials.gov wrote its legacy XML (display labels such as "Active, not
+recruiting", dates such as "March 15, 2019", ``<textblock>`` criteria) and its "Download
+CSV" rows (codes, ``|``-joined cells, "measure, description, time frame") makes pairs
+that differ only in format. The writers follow the published formats, not trialkg's
+parsers, and import nothing from ``kg``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+from xml.etree import ElementTree as ET
+
+from tests.fidelity.sources import unescape
+
+# Codes whose legacy label is not the code in sentence case.
+_LABELS = {
+    "UNKNOWN": "Unknown status", "ACTIVE_NOT_RECRUITING": "Active, not recruiting", "FED": "U.S. Fed",
+    "ESTIMATED": "Anticipated", "NA": "N/A", "EARLY_PHASE1": "Early Phase 1", "NIH": "NIH",
+    "PRINCIPAL_INVESTIGATOR": "Principal Investigator", "STUDY_CHAIR": "Study Chair",
+    "STUDY_DIRECTOR": "Study Director", "ALL": "All", "INDIV": "Individual",
+}
+CSV_COLUMNS = ("NCT Number", "Study Title", "Study URL", "Acronym", "Study Status", "Brief Summary", "Study Results",
+               "Conditions", "Interventions", "Primary Outcome Measures", "Secondary Outcome Measures",
+               "Other Outcome Measures", "Sponsor", "Collaborators", "Sex", "Age", "Phases", "Enrollment",
+               "Funder Type", "Study Type", "Study Design", "Other IDs", "Start Date", "Primary Completion Date",
+               "Completion Date", "First Posted", "Results First Posted", "Last Update Posted", "Locations",
+               "Study Documents")
+
+
+def label(code: str | None) -> str | None:
+    """The legacy display label of an API v2 code: ``ACTIVE_COMPARATOR`` -> ``Active comparator``."""
+    if not code:
+        return None
+    if code in _LABELS:
+        return _LABELS[code]
+    if code.startswith("PHASE"):
+        return "Phase " + code.removeprefix("PHASE")
+    return code.replace("_", " ").capitalize()
+
+
+def legacy_date(iso: str | None) -> str | None:
+    """``2019-03`` -> ``March 2019``; ``2019-03-15`` -> ``March 15, 2019`` (the legacy XML's dates)."""
+    if not iso:
+        return None
+    parts = iso.split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = calendar.month_name[int(parts[1])]
+    return f"{month} {int(parts[2])}, {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
+def _add(parent: ET.Element, tag: str, text: object | None, **attributes: str | None) -> ET.Element | None:
+    """A child element; API v2's markdown escapes ("\\<50 kg") removed: the legacy XML is plain text."""
+    if text is None or text == "":
+        return None
+    element = ET.SubElement(parent, tag, {k: v for k, v in attributes.items() if v})
+    element.text = unescape(str(text)) if isinstance(text, str) else str(text)
+    return element
+
+
+def _date(parent: ET.Element, tag: str, struct: dict | None) -> None:
+    if struct:
+        _add(parent, tag, legacy_date(struct.get("date")), type=label(struct.get("type")))
+
+
+def to_xml(study: dict) -> bytes:
+    """The ``<clinical_study>`` document of the legacy XML download for ``study``."""
+    p = study.get("protocolSection", {})
+    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
+    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
+    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
+    outcomes, elig = p.get("outcomesModule", {}), p.get("eligibilityModule", {})
+    contacts, refs = p.get("contactsLocationsModule", {}), p.get("referencesModule", {})
+    root = ET.Element("clinical_study", rank="1")
+    ids = ET.SubElement(root, "id_info")
+    _add(ids, "org_study_id", ident.get("orgStudyIdInfo", {}).get("id"))
+    for secondary in ident.get("secondaryIdInfos", []):
+        _add(ids, "secondary_id", secondary.get("id"))
+    _add(ids, "nct_id", ident.get("nctId"))
+    for alias in ident.get("nctIdAliases", []):
+        _add(ids, "nct_alias", alias)
+    _add(root, "brief_title", ident.get("briefTitle"))
+    _add(root, "acronym", ident.get("acronym"))
+    _add(root, "official_title", ident.get("officialTitle"))
+    sponsor_element = ET.SubElement(root, "sponsors")
+    for tag, org in [("lead_sponsor", sponsors.get("leadSponsor"))] + [("collaborator", c) for c in
+                                                                      sponsors.get("collaborators", [])]:
+        if org:
+            element = ET.SubElement(sponsor_element, tag)
+            _add(element, "agency", org.get("name"))
+            _add(element, "agency_class", label(org.get("class")))
+    _add(root, "overall_status", label(status.get("overallStatus")))
+    _add(root, "why_stopped", status.get("whyStopped"))
+    _date(root, "start_date", status.get("startDateStruct"))
+    _date(root, "completion_date", status.get("completionDateStruct"))
+    _date(root, "primary_completion_date", status.get("primaryCompletionDateStruct"))
+    _add(root, "phase", "/".join(label(x) or "" for x in design.get("phases", [])))
+    _add(root, "study_type", label(design.get("studyType")))
+    enrollment = design.get("enrollmentInfo", {})
+    _add(root, "enrollment", enrollment.get("count"), type=label(enrollment.get("type")))
+    for tag, module_key in (("primary_outcome", "primaryOutcomes"), ("secondary_outcome", "secondaryOutcomes"),
+                            ("other_outcome", "otherOutcomes")):
+        for outcome in outcomes.get(module_key, []):
+            element = ET.SubElement(root, tag)
+            _add(element, "measure", outcome.get("measure"))
+            _add(element, "time_frame", outcome.get("timeFrame"))
+            _add(element, "description", outcome.get("description"))
+    for condition in conds.get("conditions", []):
+        _add(root, "condition", condition)
+    for arm in arms_mod.get("armGroups", []):
+        element = ET.SubElement(root, "arm_group")
+        _add(element, "arm_group_label", arm.get("label"))
+        _add(element, "arm_group_type", label(arm.get("type")))
+        _add(element, "description", arm.get("description"))
+    for intervention in arms_mod.get("interventions", []):
+        element = ET.SubElement(root, "intervention")
+        _add(element, "intervention_type", label(intervention.get("type")))
+        _add(element, "intervention_name", intervention.get("name"))
+        _add(element, "description", intervention.get("description"))
+        for arm_label in intervention.get("armGroupLabels", []):
+            _add(element, "arm_group_label", arm_label)
+        for other in intervention.get("otherNames", []):
+            _add(element, "other_name", other)
+    eligibility = ET.SubElement(root, "eligibility")
+    if elig.get("eligibilityCriteria"):
+        _add(ET.SubElement(eligibility, "criteria"), "textblock", elig["eligibilityCriteria"])
+    _add(eligibility, "gender", label(elig.get("sex")))
+    _add(eligibility, "minimum_age", elig.get("minimumAge"))
+    _add(eligibility, "maximum_age", elig.get("maximumAge"))
+    if "healthyVolunteers" in elig:
+        _add(eligibility, "healthy_volunteers", "Accepts Healthy Volunteers" if elig["healthyVolunteers"] else "No")
+    for official in contacts.get("overallOfficials", []):
+        element = ET.SubElement(root, "overall_official")
+        _add(element, "last_name", official.get("name"))
+        _add(element, "role", label(official.get("role")))
+        _add(element, "affiliation", official.get("affiliation"))
+    for location in contacts.get("locations", []):
+        facility = ET.SubElement(ET.SubElement(root, "location"), "facility")
+        _add(facility, "name", location.get("facility"))
+        address = ET.SubElement(facility, "address")
+        for tag in ("city", "state", "zip", "country"):
+            _add(address, tag, location.get(tag))
+    for reference in refs.get("references", []):
+        tag = {"BACKGROUND": "reference", "RESULT": "results_reference"}.get(reference.get("type", ""))
+        if tag:  # the legacy XML has no derived references
+            element = ET.SubElement(root, tag)
+            _add(element, "citation", reference.get("citation"))
+            _add(element, "PMID", reference.get("pmid"))
+    _add(root, "study_first_submitted", legacy_date(status.get("studyFirstSubmitDate")))
+    _date(root, "study_first_posted", status.get("studyFirstPostDateStruct"))
+    _add(root, "last_update_submitted", legacy_date(status.get("lastUpdateSubmitDate")))
+    _date(root, "last_update_posted", status.get("lastUpdatePostDateStruct"))
+    browse = study.get("derivedSection", {}).get("conditionBrowseModule", {}).get("meshes", [])
+    if browse:
+        element = ET.SubElement(root, "condition_browse")
+        for mesh in browse:
+            _add(element, "mesh_term", mesh.get("term"))
+    for keyword in conds.get("keywords", []):
+        _add(root, "keyword", keyword)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8")
+
+
+def _join(*parts: object) -> str:
+    return ", ".join(str(part) for part in parts if part not in (None, ""))
+
+
+def csv_row(study: dict) -> dict[str, str]:
+    """The "Download CSV" row of ``study``: codes, ``|``-joined cells, composite texts joined by ", "."""
+    p = study.get("protocolSection", {})
+    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
+    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
+    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
+    outcomes, elig = p.get("outcomesModule", {}), p.get("eligibilityModule", {})
+    contacts = p.get("contactsLocationsModule", {})
+    nct = ident.get("nctId", "")
+    lead = sponsors.get("leadSponsor", {})
+    row = dict.fromkeys(CSV_COLUMNS, "")
+    row.update({
+        "NCT Number": nct, "Study Title": ident.get("briefTitle", ""),
+        "Study URL": f"https://clinicaltrials.gov/study/{nct}", "Acronym": ident.get("acronym", ""),
+        "Study Status": status.get("overallStatus", ""),
+        "Study Results": "YES" if study.get("hasResults") else "NO",
+        "Conditions": "|".join(conds.get("conditions", [])),
+        "Interventions": "|".join(f"{i.get('type', '')}: {i.get('name', '')}"
+                                  for i in arms_mod.get("interventions", [])),
+        "Sponsor": lead.get("name", ""), "Collaborators": "|".join(c.get("name", "") for c in
+                                                                  sponsors.get("collaborators", [])),
+        "Sex": elig.get("sex", ""), "Age": ", ".join(elig.get("stdAges", [])),
+        "Phases": "|".join(design.get("phases", [])),
+        "Enrollment": str(design.get("enrollmentInfo", {}).get("count", "")),
+        "Funder Type": lead.get("class", ""), "Study Type": design.get("studyType", ""),
+        "Other IDs": "|".join([ident.get("orgStudyIdInfo", {}).get("id", "")] +
+                              [s.get("id", "") for s in ident.get("secondaryIdInfos", [])]).strip("|"),
+        "Start Date": status.get("startDateStruct", {}).get("date", ""),
+        "Primary Completion Date": status.get("primaryCompletionDateStruct", {}).get("date", ""),
+        "Completion Date": status.get("completionDateStruct", {}).get("date", ""),
+        "First Posted": status.get("studyFirstPostDateStruct", {}).get("date", ""),
+        "Last Update Posted": status.get("lastUpdatePostDateStruct", {}).get("date", ""),
+        "Locations": "|".join(_join(loc.get("facility"), loc.get("city"), loc.get("state"), loc.get("zip"),
+                                    loc.get("country")) for loc in contacts.get("locations", [])),
+    })
+    for column, key in (("Primary Outcome Measures", "primaryOutcomes"), ("Secondary Outcome Measures",
+                                                                         "secondaryOutcomes"),
+                        ("Other Outcome Measures", "otherOutcomes")):
+        row[column] = "|".join(_join(o.get("measure"), o.get("description"), o.get("timeFrame"))
+                               for o in outcomes.get(key, []))
+    return row
+
+
+def to_csv(studies: list[dict]) -> str:
+    """A whole "Download CSV" file (with its byte-order mark, as the registry writes it)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for study in studies:
+        writer.writerow(csv_row(study))
+    return "\ufeff" + out.getvalue()
