@@ -240,4 +240,4 @@ def test_adversarial_lines_are_handled() -> None:
     for line in ("Inclusion " * 20_000, ":" * 100_000, "a " * 100_000 + ":", "1." * 50_000, "* " * 50_000,
                  "Patients who " + "meet the " * 10_000 + "following criteria:", "(" * 100_000):
         criteria = split_criteria(f"Inclusion Criteria:\n{line}\n* end")
-        assert criteria[-1] == Criterion("end", INCLUSION)
+        assert (criteria[-1].text, criteria[-1].kind) == ("end", INCLUSION)  # under the line as its scope, if any
