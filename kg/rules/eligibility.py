@@ -22,8 +22,10 @@ line in one pass, then assembles items:
 5. Scope: a sub-heading or lead-in is kept as the ``scope`` of the criteria it governs, as written
    (whitespace collapsed, markdown escapes and surrounding emphasis removed). A context item scopes
    its own sub-items; a stand-alone sub-heading (a context item without sub-items) scopes the
-   following items of its section until the next stand-alone sub-heading or section heading. The
-   two nest: "Cohort 1:" over "Patients must meet the following:" over "Age >= 18" gives the scope
+   following items of its section until the next stand-alone sub-heading or section heading (a
+   stand-alone lead-in and a stand-alone label nest: "Participants ... following criteria apply:"
+   over "Age", then over "Medical Conditions"). Scopes nest, outer first, joined with " › ":
+   "Cohort 1:" over "Patients must meet the following:" over "Age >= 18" gives the scope
    "Cohort 1: › Patients must meet the following:". Inclusion/Exclusion headings, placeholders,
    notes and connectors ("OR") are no scope; a group title right above a heading ("Part A1 Only")
    scopes that heading's section.
@@ -232,15 +234,32 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
             if item.kind == UNSPECIFIED:
                 item.kind = INCLUSION
     criteria: list[Criterion] = []
-    scope: str | None = None  # the stand-alone sub-heading that governs the items after it
+    levels: list[tuple[bool, str]] = []  # the stand-alone lead-ins and sub-headings in force, outer first
     section = -1
     for item in items:
         if item.section != section:
-            scope, section = None, item.section  # a heading ends a sub-heading's scope
-        found, opened = _criteria(item, scope)
+            levels, section = [], item.section  # a heading ends every stand-alone scope
+        found, opened = _criteria(item, SCOPE_SEPARATOR.join(label for _, label in levels) or None)
         criteria += found
-        scope = opened if opened is not None else scope
+        if opened is not None:
+            levels = _open_scope(levels, opened)
     return tuple(criteria)
+
+
+def _open_scope(levels: list[tuple[bool, str]], label: str) -> list[tuple[bool, str]]:
+    """The stand-alone scopes after one more: a sub-heading replaces the sub-heading in force (and what
+    nests under it), a lead-in the lead-in under the last sub-heading; each nests under the other kind.
+
+    "Participants are eligible ... if all the following criteria apply:", "Age", ..., "Type of
+    Participant": "Age" and then "Type of Participant" each nest under the lead-in.
+    """
+    lead_in = bool(_LEAD_IN.match(label))
+    headings = [i for i, (is_lead_in, _) in enumerate(levels) if not is_lead_in]
+    if lead_in:
+        keep = headings[-1] + 1 if headings else 0
+    else:
+        keep = headings[0] if headings else len(levels)
+    return [*levels[:keep], (lead_in, label)]
 
 
 def _strip_markers(text: str) -> tuple[str, int]:
