@@ -255,10 +255,9 @@ def _open_scope(levels: list[tuple[bool, str]], label: str) -> list[tuple[bool, 
     """
     lead_in = bool(_LEAD_IN.match(label))
     headings = [i for i, (is_lead_in, _) in enumerate(levels) if not is_lead_in]
-    if lead_in:
-        keep = headings[-1] + 1 if headings else 0
-    else:
-        keep = headings[0] if headings else len(levels)
+    if not headings:
+        return [*(levels if not lead_in else []), (lead_in, label)]
+    keep = headings[-1] + 1 if lead_in else headings[0]
     return [*levels[:keep], (lead_in, label)]
 
 
