@@ -137,10 +137,15 @@ class Criterion:
 
     text: str
     kind: str  # INCLUSION | EXCLUSION
+    # The sub-heading or lead-in that governs it ("Cohort 1:", "For parent participants:"), as
+    # written, whitespace collapsed; nested ones joined with " › " (kg.rules.eligibility).
+    scope: str | None = None
     # Finished at parse (kg.rules.criteria, kg.rules.constraints): the normal form that
-    # equal criteria share, its concept key, and the bounds it states.
+    # equal criteria share, its concept key, the key of its node in the trial (kind, concept
+    # key, scope hash: kg.rules.criteria.criterion_node_key) and the bounds it states.
     normalized: str = ""
     concept_key: str = ""
+    node_key: tuple[str, ...] = ()
     constraints: tuple[Constraint, ...] = ()
 
 

@@ -41,7 +41,6 @@ _REFERENCE_PROPERTY = {
     "DERIVED": TKG.derivedReference,
 }
 _CRITERION_CLASS = {"INCLUSION": TKG.InclusionCriterion, "EXCLUSION": TKG.ExclusionCriterion}
-_CRITERION_KEY = {"INCLUSION": "inc", "EXCLUSION": "exc"}
 # Trial -> concept shortcuts, so "which trials share this criterion" is one triple pattern.
 _CONCEPT_SHORTCUT = {"INCLUSION": TKG.inclusionConcept, "EXCLUSION": TKG.exclusionConcept}
 
@@ -250,10 +249,11 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
     eligibility = trial.eligibility
     for position, criterion in enumerate(eligibility.criteria, start=1):
         normal, concept_key = criterion.normalized, criterion.concept_key
-        if not normal:
+        if not normal or not criterion.node_key:
             continue
-        kind_key = _CRITERION_KEY.get(criterion.kind, "unspecified")
-        node = iri(iris.resource("criterion", trial.nct_id, kind_key, concept_key))
+        # One node per kind, wording and scope (kg.rules.criteria.criterion_node_key): the same text under
+        # two sub-headings is two nodes of one concept, each with its own position.
+        node = iri(iris.resource("criterion", trial.nct_id, *criterion.node_key))
         concept = iri(iris.resource("criterion-concept", concept_key))
         q.add(t, TKG.hasCriterion, node)
         q.add(node, A, TKG.EligibilityCriterion)
@@ -262,6 +262,7 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
             q.add(node, A, kind_class)
             q.add(t, _CONCEPT_SHORTCUT[criterion.kind], concept)
         q.text(node, TKG.criterionText, criterion.text)
+        q.text(node, TKG.criterionScope, criterion.scope)
         q.text(node, TKG.normalizedText, normal)
         q.add(node, TKG.position, integer(position))
         q.add(node, TKG.criterionConcept, concept)

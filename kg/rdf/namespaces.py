@@ -76,7 +76,7 @@ PROPERTIES = (
     "hasArm", "armType", "armIntervention", "hasIntervention", "interventionType", "otherName", "normalizedName",
     "hasOutcome", "outcomeKind", "measure", "timeFrame", "description", "name",
     # eligibility
-    "hasCriterion", "criterionText", "normalizedText", "criterionConcept", "inclusionConcept",
+    "hasCriterion", "criterionText", "criterionScope", "normalizedText", "criterionConcept", "inclusionConcept",
     "exclusionConcept", "position", "minimumAgeYears",
     "maximumAgeYears", "minimumAge", "maximumAge", "sex", "healthyVolunteers", "stdAge", "eligibilityText",
     # organisations, people, places

@@ -6,9 +6,16 @@ markdown escapes, folds case, unicode comparison signs, unit spellings, thousand
 separators, spacing around operators and punctuation, so such pairs compare equal.
 It does not guess synonyms: that is fuzzy resolution's job.
 
+A criterion's node in its trial is keyed by its kind, its concept key and, when a sub-heading
+or lead-in governs it, a short hash of that scope (:func:`criterion_node_key`): "Age >= 18"
+under "Cohort 1:" and under "Cohort 2:" are two nodes of one concept. Emission and anything
+else that names the node take the key from the finished criterion, never rebuild it.
+
 Example:
     >>> normalize_criterion("BMI \\\\>35 kg/m\\\\^2.") == normalize_criterion("BMI >35 kg/m2.")
     True
+    >>> criterion_node_key("INCLUSION", "e327c46ec9c5a16f", "Cohort 1:")
+    ('inc', 'e327c46ec9c5a16f', '9e4f2d06')
 """
 
 from __future__ import annotations
@@ -50,6 +57,16 @@ def normalize_criterion(text: str) -> str:
     value = _SENTENCE_DOT.sub(" ", value)
     value = _PUNCT.sub(" ", value)
     return _SPACES.sub(" ", value).strip()
+
+
+_KIND_KEYS = {"INCLUSION": "inc", "EXCLUSION": "exc"}
+SCOPE_HASH_LENGTH = 8
+
+
+def criterion_node_key(kind: str, concept_key: str, scope: str | None) -> tuple[str, ...]:
+    """The key parts of a criterion's node in its trial, after the NCT id: the one place they are made."""
+    kind_key = _KIND_KEYS.get(kind, "unspecified")
+    return (kind_key, concept_key, text_hash(scope, SCOPE_HASH_LENGTH)) if scope else (kind_key, concept_key)
 
 
 def criterion_key(text: str) -> str:

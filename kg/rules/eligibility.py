@@ -15,11 +15,21 @@ line in one pass, then assembles items:
    means nothing without its list.
 3. A plain line directly under an item continues it (legacy XML wraps lines); after a blank line
    it starts a new item unless it is indented under the item (a markdown continuation paragraph).
-4. Context is dropped: headings, plain lines ending with a colon, lead-ins such as "Patients must
-   meet all of the following criteria:", short group labels ("Healthy volunteers:"), boilerplate
-   ("Other protocol-defined inclusion/exclusion criteria may apply") and placeholders. The
-   sub-items of a dropped lead-in become criteria of their own.
-5. Without any heading the kind is ``UNSPECIFIED``; with only an exclusion heading, what precedes
+4. Context is no criterion: headings, plain lines ending with a colon, lead-ins such as "Patients
+   must meet all of the following criteria:", short group labels ("Healthy volunteers:"),
+   boilerplate ("Other protocol-defined inclusion/exclusion criteria may apply") and placeholders.
+   The sub-items of a lead-in become criteria of their own.
+5. Scope: a sub-heading or lead-in is kept as the ``scope`` of the criteria it governs, as written
+   (whitespace collapsed, markdown escapes and surrounding emphasis removed). A context item scopes
+   its own sub-items; a stand-alone sub-heading (a context item without sub-items) scopes the
+   following items of its section until the next stand-alone sub-heading or section heading (a
+   stand-alone lead-in and a stand-alone label nest: "Participants ... following criteria apply:"
+   over "Age", then over "Medical Conditions"). Scopes nest, outer first, joined with " › ":
+   "Cohort 1:" over "Patients must meet the following:" over "Age >= 18" gives the scope
+   "Cohort 1: › Patients must meet the following:". Inclusion/Exclusion headings, placeholders,
+   notes and connectors ("OR") are no scope; a group title right above a heading ("Part A1 Only")
+   scopes that heading's section.
+6. Without any heading the kind is ``UNSPECIFIED``; with only an exclusion heading, what precedes
    it includes ("Eligibility criteria: ... Exclusion criteria: ...").
 
 Every regular expression is compiled once at import, anchored at the start of a line and bounded
@@ -32,6 +42,12 @@ Example:
     ...     "Key Inclusion Criteria:\\n1. Age 18\\n   or older\\n2. Any of:\\n   a. HIV\\n   b. HBV\\n"
     ...     "Exclusion Criteria:\\n* BMI \\\\>35\\n* N/A")]
     ['I:Age 18 or older', 'I:Any of: HIV; HBV', 'E:BMI >35']
+    >>> for c in split_criteria("Cohort 1:\\n* Age >= 18\\n\\nCohort 2:\\n* Age >= 18\\n"
+    ...                         "* Patients must meet the following criteria:\\n  * ECOG 0-1"):
+    ...     print(c.scope, "|", c.text)
+    Cohort 1: | Age >= 18
+    Cohort 2: | Age >= 18
+    Cohort 2: › Patients must meet the following criteria: | ECOG 0-1
 """
 
 from __future__ import annotations
@@ -114,9 +130,11 @@ _GROUP_LABEL = re.compile(
     re.IGNORECASE,
 )
 _CONNECTOR = re.compile(r"(?:or|and|and/or)", re.IGNORECASE)
+_WORD = re.compile(r"\w")
 _TERMINAL = (".", ";", ",", "!", "?")
 _KEYWORDS = "clusion"  # in "inclusion" and "exclusion": lines without it cannot be inline headings
 _LONGEST = 3500  # characters of an item joined with its sub-items; more is a mis-indented list
+SCOPE_SEPARATOR = " \u203a "  # " › " between nested scopes: "Cohort 1: › Patients must meet the following:"
 
 
 def unescape_markdown(text: str) -> str:
@@ -173,6 +191,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
             last = items[-1] if items else None
             if last and len(last.pieces) == 1 and not last.bulleted and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
                 last.context = True  # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:"
+                last.section = section  # ... scopes the section under that heading
             if heading != "":
                 kind = heading
                 saw_inclusion |= heading == INCLUSION
@@ -214,7 +233,32 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
         for item in items:
             if item.kind == UNSPECIFIED:
                 item.kind = INCLUSION
-    return tuple(criterion for item in items for criterion in _criteria(item))
+    criteria: list[Criterion] = []
+    levels: list[tuple[bool, str]] = []  # the stand-alone lead-ins and sub-headings in force, outer first
+    section = -1
+    for item in items:
+        if item.section != section:
+            levels, section = [], item.section  # a heading ends every stand-alone scope
+        found, opened = _criteria(item, SCOPE_SEPARATOR.join(label for _, label in levels) or None)
+        criteria += found
+        if opened is not None:
+            levels = _open_scope(levels, opened)
+    return tuple(criteria)
+
+
+def _open_scope(levels: list[tuple[bool, str]], label: str) -> list[tuple[bool, str]]:
+    """The stand-alone scopes after one more: a sub-heading replaces the sub-heading in force (and what
+    nests under it), a lead-in the lead-in under the last sub-heading; each nests under the other kind.
+
+    "Participants are eligible ... if all the following criteria apply:", "Age", ..., "Type of
+    Participant": "Age" and then "Type of Participant" each nest under the lead-in.
+    """
+    lead_in = bool(_LEAD_IN.match(label))
+    headings = [i for i, (is_lead_in, _) in enumerate(levels) if not is_lead_in]
+    if not headings:
+        return [*(levels if not lead_in else []), (lead_in, label)]
+    keep = headings[-1] + 1 if lead_in else headings[0]
+    return [*levels[:keep], (lead_in, label)]
 
 
 def _strip_markers(text: str) -> tuple[str, int]:
@@ -288,25 +332,44 @@ def _clean(lines: list[str]) -> str:
     return " ".join(" ".join(lines).split())
 
 
-def _criteria(item: _Item) -> list[Criterion]:
-    """The criteria of one item: none for context; under a lead-in, its sub-items (with theirs)."""
+def _criteria(item: _Item, scope: str | None) -> tuple[list[Criterion], str | None]:
+    """The criteria of one item under ``scope``, and the scope it opens for the items after it.
+
+    None for context; under a lead-in, its sub-items (with theirs), scoped by it; a stand-alone
+    sub-heading (context without sub-items) opens a scope and states no criterion.
+    """
     head = _clean(item.pieces[0])
     if not item.bulleted and len(item.pieces) == 1 and _NOTE_ITEM.match(head):
-        return []  # "Note: where slides are accepted, ..."
+        return [], None  # "Note: where slides are accepted, ..."
     nested = list(zip(item.columns[1:], item.pieces[1:], strict=True))
     children = [(columns, piece) for columns, piece in nested if not _is_dropped(_clean(piece))]
     if head.endswith(":") and nested and not children:
-        return []  # "Hormone receptor status:" over "Not specified"
+        return [], None  # "Hormone receptor status:" over "Not specified"
     group_title = item.bulleted and bool(children) and bool(_GROUP_TITLE.fullmatch(head))
     if item.context or group_title or _is_dropped(head) or _is_context(head, item.bulleted, bool(children)):
-        return [Criterion(text, item.kind) for text in _sub_items(nested)]
+        label = _scope_text(head)
+        if label is None:  # a placeholder, a note or a connector scopes nothing
+            return [Criterion(text, item.kind, scope) for text in _sub_items(nested)], None
+        if not nested:
+            return [], label  # a stand-alone sub-heading: the items after it
+        inner = label if scope is None else scope + SCOPE_SEPARATOR + label
+        return [Criterion(text, item.kind, inner) for text in _sub_items(nested)], None
     joined = head
     for _, piece in children:
         joined = _join(joined, _clean(piece))
     if len(joined) > _LONGEST and children:
         # Thousands of characters under one bullet are a list indented by mistake, not one criterion.
-        return [Criterion(text, item.kind) for text in [head, *_sub_items(nested)] if not _is_dropped(text)]
-    return [Criterion(joined, item.kind)] if joined else []
+        texts = [text for text in [head, *_sub_items(nested)] if not _is_dropped(text)]
+        return [Criterion(text, item.kind, scope) for text in texts], None
+    return ([Criterion(joined, item.kind, scope)] if joined else []), None
+
+
+def _scope_text(head: str) -> str | None:
+    """A context item's text as a scope ("**Cohort 1:**" -> "Cohort 1:"); None if it is no scope."""
+    label = head.strip(_EMPHASIS)
+    if _WORD.search(label) is None or _NOTE_ITEM.match(label) or _CONNECTOR.fullmatch(label.rstrip(" :")):
+        return None
+    return None if _is_dropped(label) else label
 
 
 def _sub_items(children: list[tuple[tuple[int, int], list[str]]]) -> list[str]:

@@ -39,7 +39,7 @@ from kg.rules.citations import parse_citation
 from kg.rules.concepts import concept_key
 from kg.rules.constraints import parse_constraints
 from kg.rules.contacts import without_contacts
-from kg.rules.criteria import normalize_criterion
+from kg.rules.criteria import criterion_node_key, normalize_criterion
 from kg.rules.institutions import location_key, organization_key
 from kg.rules.persons import degrees_of, person_key, split_person_name
 from kg.rules.quality import find_issues
@@ -143,7 +143,9 @@ def _criterion(criterion: Criterion) -> Criterion:
         return criterion
     # Every bound has a number; most criteria have none, and skip the constraint parser.
     constraints = parse_constraints(normal, normalized=True) if any(c.isdigit() for c in normal) else []
-    return replace(criterion, normalized=normal, concept_key=text_hash(normal), constraints=tuple(constraints))
+    key = text_hash(normal)
+    return replace(criterion, normalized=normal, concept_key=key,
+                   node_key=criterion_node_key(criterion.kind, key, criterion.scope), constraints=tuple(constraints))
 
 
 def _reference(reference: Reference) -> Reference:

@@ -6,6 +6,11 @@ of words of the source block, after the previous criterion (source order); the r
 in the inclusion part (under an inclusion heading, or before any exclusion heading) for an
 inclusion criterion and in the exclusion part for an exclusion criterion; and together the
 criteria must cover the block's words, headings and bullet markers aside.
+
+A criterion's scope (tkg:criterionScope: the sub-heading or lead-in that governs it, nested ones
+joined with " › ") must occur in the block too, each part before the criterion; its words count
+as covered, so a lead-in line kept as the scope of the criteria under it is not dropped text.
+The same text under two scopes is two nodes in the graph, each with its own position.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ MERGED = "repeated criterion (same normalised text) merged into one node with se
 GLUED = "criterion runs on into the next line of the same or a lower level (two items glued into one)"
 DROPPED_TEXT = "source text in no criterion"
 DROPPED_LEAD_IN = "lead-in or sub-heading line (ending in ':') in no criterion"
+SCOPE_MISSING = "criterion scope not in source block"
+SCOPE_AFTER = "criterion scope only after its criterion"
+SCOPE_HEADING = "inclusion/exclusion heading stated as a criterion scope"
+_BARE_HEADING = {"inclusion", "exclusion", "criteria", "criterion", "key", "main"}
+SCOPE_SEPARATOR = " \u203a "  # between nested scopes, outer first (see tkg:criterionScope in ontology/trialkg.ttl)
 
 
 @dataclass
@@ -68,6 +78,7 @@ class _Block:
     line_start: list[int | None] = field(default_factory=list)
     indent: list[int] = field(default_factory=list)
     headed: bool = False
+    headings: set[tuple[str, ...]] = field(default_factory=set)  # the words of each heading line
 
 
 def _block_words(block: str) -> _Block:
@@ -79,6 +90,7 @@ def _block_words(block: str) -> _Block:
         heading = _HEADING.match(bare)
         if heading:
             section, b.headed = heading.group(1).upper(), True
+            b.headings.add(tuple(_words(bare[:heading.end()])))
             bare = bare[heading.end():]
         line_words = _words(bare)
         b.words += line_words
@@ -89,8 +101,8 @@ def _block_words(block: str) -> _Block:
     return b
 
 
-def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str, bool]]) -> CriteriaResult:
-    """Compare the graph's criteria (position, kind, text) with the source block."""
+def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str, bool, str]]) -> CriteriaResult:
+    """Compare the graph's criteria (position, kind, text, merged, scope) with the source block."""
     result = CriteriaResult(criteria=len(criteria))
     b = _block_words(block or "")
     words, sections, lead_in, headed = b.words, b.sections, b.lead_in, b.headed
@@ -102,7 +114,7 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str,
         starts.append(starts[-1] + len(word) + 1)
     covered = [False] * len(words)
     cursor = 0
-    for _, kind, criterion, merged in sorted(criteria):
+    for _, kind, criterion, merged, scope in sorted(criteria):
         plain = " ".join(criterion.split())
         if plain.lower().strip(" .;:") in PLACEHOLDERS:
             result.add("placeholder criterion", plain)
@@ -123,6 +135,7 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str,
             result.add(MERGED, plain)
         needle = " " + " ".join(needle_words) + " "
         at = text.find(needle, starts[cursor] if cursor < len(starts) else len(text))
+        in_order = at >= 0
         if at < 0:
             at = text.find(needle)
             if at < 0:
@@ -135,6 +148,8 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str,
         cursor = max(cursor, last)
         for i in range(first, min(last, len(words))):
             covered[i] = True
+        for part in scope.split(SCOPE_SEPARATOR) if scope else ():
+            _cover_scope(part, b, text, starts, first if in_order else len(words), covered, result)
         if any(b.line_start[k] is not None and b.line_start[k] <= b.indent[first] for k in range(first + 1, last)):
             result.add(GLUED, plain)
         spanned = set(sections[first:last])
@@ -155,3 +170,29 @@ def check_criteria(block: str | None, criteria: list[tuple[int, str | None, str,
             result.add(DROPPED_LEAD_IN if all(lead_in[i:j]) else DROPPED_TEXT, " ".join(words[i:j]))
             i = j
     return result
+
+
+def _cover_scope(scope: str, b: _Block, text: str, starts: list[int], before: int, covered: list[bool],
+                 result: CriteriaResult) -> None:
+    """Find one part of a criterion's scope in the block, nearest before the criterion (word ``before``; the
+    block's end when the criterion itself was out of order), and cover its words."""
+    if _ESCAPE_KEPT.search(scope):
+        result.add("markdown escape kept in criterion", scope)
+    scope_words = _words(_bare(unescape(scope)))
+    if tuple(scope_words) in b.headings:
+        if set(scope_words) <= _BARE_HEADING:
+            result.add(SCOPE_HEADING, scope)  # "Inclusion Criteria:" governs every criterion of its kind: no scope
+        return  # a group's heading line ("Healthy subjects inclusion criteria"): its words are no block words
+    needle = " " + " ".join(scope_words) + " "
+    if not scope_words:
+        result.add(SCOPE_MISSING, scope)
+        return
+    at = text.rfind(needle, 0, starts[before] + 1)
+    if at < 0:
+        at = text.find(needle)
+        result.add(SCOPE_MISSING if at < 0 else SCOPE_AFTER, scope)
+        if at < 0:
+            return
+    first = bisect.bisect_left(starts, at)
+    for i in range(first, min(first + len(scope_words), len(covered))):
+        covered[i] = True

@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections import Counter
 
 from tests.fidelity.compare import Disagreement
-from tests.fidelity.criteria import DROPPED_LEAD_IN, DROPPED_TEXT, GLUED, MERGED
+from tests.fidelity.criteria import (
+    DROPPED_LEAD_IN,
+    DROPPED_TEXT,
+    GLUED,
+    MERGED,
+    SCOPE_AFTER,
+    SCOPE_HEADING,
+    SCOPE_MISSING,
+)
 from tests.fidelity.sources import CONTACT, unescape
 
 JOINED = " ‖ "
@@ -26,8 +34,14 @@ CRITERIA_DIAGNOSES = {
                                      "criterion",
     "criterion without words (markup only)": "markup-only line ('<!-- -->') stated as a criterion",
     "markdown escape kept in criterion": ESCAPE.format(where="criterion text"),
-    MERGED: "repeated criterion (same normalised text in one record, e.g. per-group lists) merged into one node: "
-            "several texts/positions on it, later occurrences lose their place",
+    MERGED: "repeated criterion (same normalised text and scope in one record, e.g. per-group lists under "
+            "sub-headings the splitter does not see) merged into one node: several texts/positions on it, later "
+            "occurrences lose their place",
+    SCOPE_MISSING: "criterion scope (tkg:criterionScope) not found in the block: sub-heading text rewritten, or "
+                   "two scopes on one node",
+    SCOPE_HEADING: "inclusion/exclusion heading ('Inclusion Criteria:') stated as a criterion's scope",
+    SCOPE_AFTER: "criterion scope found only after its criterion in the block (a sub-heading cannot govern what "
+                 "precedes it)",
     "criterion text not in source block": "criterion text not found in the block: lines glued together across a "
                                           "bullet/enumerator or a sub-heading, or text rewritten",
     GLUED: "two list items (or an item and the next line/sub-heading) glued into one criterion: the criterion "

@@ -37,7 +37,7 @@ _LINKS = ("hasIdentifier", "condition", "conditionMesh", "hasIntervention", "has
           "leadSponsor", "collaborator", "hasRole", "hasSite", "backgroundReference", "resultReference",
           "derivedReference", "hasReference")
 _CHILD_PROPERTIES = ("identifierValue", "name", "interventionType", "description", "armType", "measure",
-                     "outcomeKind", "timeFrame", "criterionText", "position", "roleType", "roleCode",
+                     "outcomeKind", "timeFrame", "criterionText", "criterionScope", "position", "roleType", "roleCode",
                      "mentionedName", "affiliationText", "atSite", "facilityName", "city", "state", "postalCode",
                      "country", "latitude", "longitude", "pmid", "citation")
 _OFFICIAL_ROLE_TYPES = {TKG + t for t in ("PrincipalInvestigator", "StudyChair", "StudyDirector", "OtherRole")}
@@ -47,11 +47,12 @@ _REFERENCE_TYPES = {"backgroundReference": "BACKGROUND", "resultReference": "RES
 
 @dataclass
 class GraphTrial:
-    """One trial's statements: field -> values, and its criteria as (position, kind, text)."""
+    """One trial's statements: field -> values, and its criteria as (position, kind, text, merged, scope)."""
 
     nct: str
     fields: dict[str, list] = field(default_factory=lambda: defaultdict(list))
-    criteria: list[tuple[int, str | None, str, bool]] = field(default_factory=list)  # position, kind, text, merged
+    # position, kind, text, merged (the node has several texts or positions), scope ("" when none)
+    criteria: list[tuple[int, str | None, str, bool, str]] = field(default_factory=list)
     site_nodes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
@@ -124,8 +125,9 @@ def _child(trial: GraphTrial, link: str, node: str, p: dict[str, list[str]]) -> 
             "EXCLUSION" if TKG + "ExclusionCriterion" in types else None
         texts, positions = p.get("criterionText", []), sorted(int(v) for v in p.get("position", ["0"]))
         merged = len(texts) > 1 or len(positions) > 1
+        scope = _first(p, "criterionScope") or ""  # two scopes on one node show joined, and are not found
         for text in texts:
-            trial.criteria.append((positions[0], kind, text, merged))
+            trial.criteria.append((positions[0], kind, text, merged, scope))
     elif link == "leadSponsor":
         f["lead_sponsor"].append(_first(p, "name"))
     elif link == "collaborator":

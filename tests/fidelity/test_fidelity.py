@@ -16,7 +16,7 @@ import pytest
 
 from kg import build, open_store
 from tests.fidelity.compare import Outcome
-from tests.fidelity.criteria import DROPPED_TEXT, check_criteria
+from tests.fidelity.criteria import DROPPED_LEAD_IN, DROPPED_TEXT, SCOPE_HEADING, SCOPE_MISSING, check_criteria
 from tests.fidelity.report import gaps, load_known_gaps
 from tests.fidelity.run import DATA, Input, check_store, inputs, run_all
 
@@ -145,19 +145,56 @@ Exclusion Criteria:
 
 
 def test_criteria_in_order_and_section_cover_the_block() -> None:
-    criteria = [(1, "INCLUSION", "Age 18 years or older", False), (2, "INCLUSION", "Signed informed consent", False),
-                (3, "EXCLUSION", "Pregnancy & lactation", False)]
+    criteria = [(1, "INCLUSION", "Age 18 years or older", False, ""),
+                (2, "INCLUSION", "Signed informed consent", False, ""),
+                (3, "EXCLUSION", "Pregnancy & lactation", False, "")]
     result = check_criteria(BLOCK, criteria)
     assert result.problems == {} and result.coverage == 1.0
 
 
 def test_criteria_problems_are_named() -> None:
-    criteria = [(1, "INCLUSION", "Signed informed consent", False), (2, "EXCLUSION", "Age 18 years or older", False),
-                (3, "EXCLUSION", "Pregnancy \\& lactation", False), (4, "EXCLUSION", "N/A", False),
-                (5, "INCLUSION", "Inclusion Criteria:", False)]
+    criteria = [(1, "INCLUSION", "Signed informed consent", False, ""),
+                (2, "EXCLUSION", "Age 18 years or older", False, ""),
+                (3, "EXCLUSION", "Pregnancy \\& lactation", False, ""),
+                (4, "EXCLUSION", "N/A", False, ""), (5, "INCLUSION", "Inclusion Criteria:", False, "")]
     problems = check_criteria(BLOCK, criteria).problems
     assert problems["criterion out of source order"] == ["Age 18 years or older"]
     assert problems["exclusion criterion taken from the inclusion section"] == ["Age 18 years or older"]
     assert problems["markdown escape kept in criterion"] == ["Pregnancy \\& lactation"]
     assert problems["placeholder criterion"] == ["N/A"]
     assert problems["heading stated as a criterion"] == ["Inclusion Criteria:"]
+
+
+SCOPED = """Inclusion Criteria:
+
+Cohort 1:
+
+* Age 18 years or older
+
+Cohort 2:
+
+* Age 18 years or older
+* Patients must meet all of the following criteria:
+  * ECOG 0-1
+"""
+
+
+def test_a_lead_in_kept_as_scope_is_covered() -> None:
+    """A sub-heading is covered by the criteria it scopes; the same text under two scopes is no merge."""
+    criteria = [(1, "INCLUSION", "Age 18 years or older", False, "Cohort 1:"),
+                (2, "INCLUSION", "Age 18 years or older", False, "Cohort 2:"),
+                (3, "INCLUSION", "ECOG 0-1", False,
+                 "Cohort 2: \u203a Patients must meet all of the following criteria:")]
+    result = check_criteria(SCOPED, criteria)
+    assert result.problems == {} and result.coverage == 1.0
+
+
+def test_a_lost_or_invented_scope_is_reported() -> None:
+    criteria = [(1, "INCLUSION", "Age 18 years or older", False, "Inclusion Criteria:"),
+                (2, "INCLUSION", "Age 18 years or older", False, "Cohort 3:"),
+                (3, "INCLUSION", "ECOG 0-1", False, "Cohort 2:")]
+    problems = check_criteria(SCOPED, criteria).problems
+    assert problems[SCOPE_MISSING] == ["Cohort 3:"]
+    assert problems[SCOPE_HEADING] == ["Inclusion Criteria:"]
+    assert problems[DROPPED_LEAD_IN] == ["cohort 1", "patients must meet all of the following criteria"]
+    assert DROPPED_TEXT not in problems

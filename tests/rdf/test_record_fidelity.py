@@ -62,7 +62,7 @@ def test_an_official_without_a_role_has_no_role_code(tmp_path: Path) -> None:
     assert any(o == TKG.OtherRole for _, o in _objects(lines, TKG.roleType))
 
 
-_FREE_TEXT = (TKG.description, TKG.measure, TKG.timeFrame, TKG.criterionText, TKG.briefSummary,
+_FREE_TEXT = (TKG.description, TKG.measure, TKG.timeFrame, TKG.criterionText, TKG.criterionScope, TKG.briefSummary,
               TKG.detailedDescription, TKG.whyStopped)
 # A markdown escape as N-Quads writes it: the backslash doubled, then ASCII punctuation.
 _ESCAPE = re.compile(r'\\\\[!-/:-@\[-`{-~]')

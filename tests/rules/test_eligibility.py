@@ -240,4 +240,58 @@ def test_adversarial_lines_are_handled() -> None:
     for line in ("Inclusion " * 20_000, ":" * 100_000, "a " * 100_000 + ":", "1." * 50_000, "* " * 50_000,
                  "Patients who " + "meet the " * 10_000 + "following criteria:", "(" * 100_000):
         criteria = split_criteria(f"Inclusion Criteria:\n{line}\n* end")
-        assert criteria[-1] == Criterion("end", INCLUSION)
+        assert (criteria[-1].text, criteria[-1].kind) == ("end", INCLUSION)  # under the line as its scope, if any
+
+
+# ------------------------------------------------------------------ scope: the sub-heading a criterion is under
+# Fragments of real blocks (tests/data), as the registry wrote them.
+
+_PDQ = ("\n        DISEASE CHARACTERISTICS:\n\n          -  Metastatic disease or subclinical disease at high risk of "
+        "recurrence\n\n          -  Hormone receptor status:\n\n               -  Not specified\n\n"
+        "        PATIENT CHARACTERISTICS:\n\n        Age:\n\n          -  18 and over\n\n        Sex:\n\n"
+        "          -  Not specified\n\n        Performance status:\n\n          -  ECOG 0-2 OR\n\n"
+        "          -  Karnofsky 70-100%\n")  # NCT00002475, legacy XML
+_VIVA = ("Women were eligible for participation in Project Viva if they:\n\n1. Were \\<22 weeks pregnant\n"
+         "2. Planned to deliver at one of the two study hospitals\n\nWomen were ineligible if they:\n\n"
+         "1. Planned to terminate their pregnancy\n")  # NCT00088257
+_PHASES = ("Key Inclusion Criteria:\nPhase 1b Key Inclusion Criteria\n1. Signed informed consent form (ICF).\n"
+           "2. Adequate organ function\nKey Exclusion Criteria:\n1. Active brain metastasis.\n")  # NCT04047862
+_LEAD_IN_AND_LABEL = ("Key Inclusion Criteria :\n\nParticipants are eligible to be included in the study only if "
+                      "all the following criteria apply:\n\nAge\n\n1. Participant must be 18 to 75 years of age.\n\n"
+                      "Key Exclusion Criteria :\n\nParticipants are excluded from the study if any of the following "
+                      "criteria apply:\n\nMedical Conditions\n\n1. History of cirrhosis.\n")  # NCT05809934
+_LEAD = "Participants are eligible to be included in the study only if all the following criteria apply:"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A stand-alone sub-heading scopes what follows in its section; a context item with sub-items nests under it;
+    # a label over placeholders only ("Hormone receptor status:" / "Not specified") is no scope.
+    (_PDQ, [("Metastatic disease or subclinical disease at high risk of recurrence", "DISEASE CHARACTERISTICS:"),
+            ("18 and over", "PATIENT CHARACTERISTICS: \u203a Age:"),
+            ("ECOG 0-2 OR", "PATIENT CHARACTERISTICS: \u203a Performance status:"),
+            ("Karnofsky 70-100%", "PATIENT CHARACTERISTICS: \u203a Performance status:")]),
+    # The next stand-alone sub-heading replaces the one before; markdown escapes are removed.
+    (_VIVA, [("Were <22 weeks pregnant", "Women were eligible for participation in Project Viva if they:"),
+             ("Planned to deliver at one of the two study hospitals",
+              "Women were eligible for participation in Project Viva if they:"),
+             ("Planned to terminate their pregnancy", "Women were ineligible if they:")]),
+    # A section heading ends the scope; inclusion/exclusion headings are no scope.
+    (_PHASES, [("Signed informed consent form (ICF).", "Phase 1b Key Inclusion Criteria"),
+               ("Adequate organ function", "Phase 1b Key Inclusion Criteria"), ("Active brain metastasis.", None)]),
+    # A stand-alone lead-in and the label under it nest.
+    (_LEAD_IN_AND_LABEL, [("Participant must be 18 to 75 years of age.", _LEAD + " \u203a Age"),
+                          ("History of cirrhosis.", "Participants are excluded from the study if any of the "
+                                                    "following criteria apply: \u203a Medical Conditions")]),
+    # A lead-in with sub-items scopes only them; a connector ("OR") is no scope.
+    ("Exclusion Criteria:\n\n* Patients who meet any of the following criteria are excluded:\n\n  * HIV\n"
+     "* Smokers\n\nOR\n\n* Age > 80", [("HIV", "Patients who meet any of the following criteria are excluded:"),
+                                        ("Smokers", None), ("Age > 80", None)]),
+])
+def test_scope_of_criteria(text: str, expected: list[tuple[str, str | None]]) -> None:
+    assert [(c.text, c.scope) for c in split_criteria(text)] == expected
+
+
+def test_same_text_under_two_scopes_is_two_criteria() -> None:
+    block = "Inclusion Criteria:\n\nCohort 1:\n\n* Age >= 18 years\n\nCohort 2:\n\n* Age >= 18 years\n"
+    assert [(c.text, c.scope) for c in split_criteria(block)] == [("Age >= 18 years", "Cohort 1:"),
+                                                                  ("Age >= 18 years", "Cohort 2:")]
