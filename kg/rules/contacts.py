@@ -68,6 +68,8 @@ def contact_free(text: str) -> tuple[str | None, bool]:
     """
     if not _MAYBE_CONTACT.search(text):
         return text, False
+    if not any(char.isalpha() for char in text) and sum(char.isdigit() for char in text) >= 7:
+        return None, True  # "66815818803" as an affiliation: a phone number without separators, no name
     cleaned = _PHONE.sub(_drop_phone, _EMAIL.sub(" ", text))
     if cleaned == text:
         return text, False

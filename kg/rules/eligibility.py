@@ -124,6 +124,7 @@ _GROUP_TITLE = re.compile(
 _MEASURE = re.compile(r"[<>=\u2264\u2265%]|\d\s*(?:kg|mg|g|ml|years?|months?|weeks?|days?)\b", re.IGNORECASE)
 _NOTE_ITEM = re.compile(r"(?:note|n\.b)\b", re.IGNORECASE)
 _DASHES = re.compile(r"[-.\u2013\u2014_]+")
+_MARKUP_ONLY = re.compile(r"(?:<!--.*?-->\s*)+")  # "<!-- -->": an HTML comment markdown editors leave
 _GROUP_LABEL = re.compile(
     r"(?:[\w()&/,-]+\s+){0,3}(?:group|cohort|patients|participants|subjects?(?:\(s\))?|volunteers|controls?)"
     r"(?:\W|$)[^.;]{0,30}",
@@ -178,7 +179,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
         if not stripped:
             previous_blank = True
             continue
-        if _DASHES.fullmatch(stripped):
+        if _DASHES.fullmatch(stripped) or _MARKUP_ONLY.fullmatch(stripped):
             continue  # an empty bullet: "-", "\\-"
         indent = len(line) - len(line.lstrip())
         body, first = (stripped, 0) if literal else _strip_markers(stripped)

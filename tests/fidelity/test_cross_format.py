@@ -72,7 +72,7 @@ def _values(fmt: str, name: str, trial: GraphTrial) -> Counter:
     """One field of one trial's graph, in the shape the second format ``fmt`` can state."""
     fields = trial.fields
     if name == "criteria":
-        return Counter((kind, " ".join(text.split())) for _, kind, text, _ in trial.criteria)
+        return Counter((kind, " ".join(text.split()), scope) for _, kind, text, _, scope in trial.criteria)
     if name.endswith(".count"):
         return Counter([len(fields.get(name.removesuffix(".count"), []))])
     values = fields.get(name, [])

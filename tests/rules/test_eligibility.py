@@ -295,3 +295,13 @@ def test_same_text_under_two_scopes_is_two_criteria() -> None:
     block = "Inclusion Criteria:\n\nCohort 1:\n\n* Age >= 18 years\n\nCohort 2:\n\n* Age >= 18 years\n"
     assert [(c.text, c.scope) for c in split_criteria(block)] == [("Age >= 18 years", "Cohort 1:"),
                                                                   ("Age >= 18 years", "Cohort 2:")]
+
+
+def test_an_html_comment_between_list_items_is_no_criterion() -> None:
+    """NCT05809934 (real): markdown editors leave "<!-- -->" between two numbered lists."""
+    block = ("Inclusion Criteria:\n\n* Biopsy 6 months before randomisation, or during screening, fulfilling both "
+             "criteria:\n\n   1. Definitive NASH with NAS ≥ 4 with ≥ 1 in each component.\n\n   <!-- -->\n\n"
+             "   1. Presence of fibrosis stage F2 or F3 according to the NASH CRN fibrosis staging system.\n")
+    texts = [criterion.text for criterion in split_criteria(block)]
+    assert texts and not any("<!--" in text for text in texts), texts
+    assert any("fibrosis stage F2 or F3" in text for text in texts)

@@ -317,6 +317,9 @@ def test_call_centre_numbers_are_no_people() -> None:
     assert all(not PHONE.search(s.facility or "") for s in t.sites)
     assert contact_free("Dr A (a@b.org, +1 617 555 0100)") == ("Dr A", True)
     assert contact_free("Hospital 2012-2015") == ("Hospital 2012-2015", False)
+    # NCT02271620 (real): an official's affiliation that is only a phone number without separators
+    assert contact_free("66815818803") == (None, True)
+    assert contact_free("840042") == ("840042", False)  # a short site number is no phone
 
 
 def test_standard_ages_follow_the_registry_rule() -> None:
