@@ -86,11 +86,13 @@ def mention_rows(record: Any) -> MentionRows:
     return rows
 
 
-def _organization(rows: MentionRows, name: str | None, key: str | None) -> str | None:
+def _organization(rows: MentionRows, name: str | None, key: str | None,
+                  names: dict[tuple[str, str], str] | None = None) -> str | None:
+    """An organisation row with the name emit states for the node (the record's one name for its key)."""
     if key is None or name is None:
         return None
     node = _iri(iris.resource("organization", key))
-    text = _text(name)
+    text = _text(names.get(("organization", key), name) if names else name)
     if text is not None:
         rows["organizations"].append((node, text))
     return node
@@ -100,16 +102,17 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
     nct = trial.nct_id
     trial_iri = _iri(iris.trial(nct))
     rows["trials"].append((trial_iri, _text(nct)))
+    names = {(kind, key): name for kind, key, name in trial.node_names}
     for org in (trial.lead_sponsor, *trial.collaborators):
         if org is not None:
-            node = _organization(rows, org.name, org.key)
+            node = _organization(rows, org.name, org.key, names)
             if node:
                 rows["sponsors"].append((nct, node))
     for official in trial.officials:
-        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"))
+        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names=names)
     party = trial.responsible_party
     if party is not None and party.mention is not None:
-        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator")
+        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names=names)
     for site in trial.sites:
         if site.key is None:
             continue
@@ -119,7 +122,8 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
         rows["sites"].append((trial_iri, nct, node, _text(site.facility), _text(site.city), _text(site.state),
                               _text(site.country), lat, lon))
         for investigator in site.investigators:
-            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), site.key, node)
+            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), site.key, node,
+                  names)
     for criterion in trial.eligibility.criteria:
         if criterion.normalized:
             rows["concepts"].append((_iri(iris.resource("criterion-concept", criterion.concept_key)),
@@ -127,10 +131,10 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
 
 
 def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, site: tuple[str, ...] = (),
-          site_node: str | None = None) -> None:
+          site_node: str | None = None, names: dict[tuple[str, str], str] | None = None) -> None:
     key = mention.key
     role = _iri(iris.resource("role", nct, role_type, key or mention.name, *site))
     agent = _iri(iris.resource("person", key)) if key is not None else None
-    org = _organization(rows, mention.affiliation, mention.affiliation_key) if mention.affiliation else None
+    org = _organization(rows, mention.affiliation, mention.affiliation_key, names) if mention.affiliation else None
     rows["roles"].append((role, nct, role_type, _text(mention.name), _text(mention.affiliation), site_node, agent,
                           org))

@@ -6,15 +6,16 @@ blocks and clusters them, one module per kind of entity decides (:mod:`~kg.resol
 :mod:`~kg.resolve.organizations`, :mod:`~kg.resolve.sites`, :mod:`~kg.resolve.criteria`),
 :mod:`~kg.resolve.stage` writes canonical links into the resolution graph without changing
 any record graph, :mod:`~kg.resolve.authorship` links investigators to the authors of
-their trials' publications, and :mod:`~kg.resolve.evaluate` scores resolution against a
+their trials' publications, :mod:`~kg.resolve.mesh` links MeSH headings given by name to
+the descriptor other records give with that name, and :mod:`~kg.resolve.evaluate` scores resolution against a
 labelled set. The string rules these use live in :mod:`kg.rules`.
 
 Example:
     >>> from kg.store import open_store
     >>> from kg.build import build
     >>> store = open_store(None)
-    >>> sorted(build(["examples"], store).stage_seconds)[:2]
-    ['authorship', 'resolution']
+    >>> sorted(build(["examples"], store).stage_seconds)[:3]
+    ['authorship', 'mesh', 'resolution']
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def post_load(store: Store) -> PostLoad:
     faster than the registry.
     """
     from kg.resolve.authorship import link_investigators_to_authors
+    from kg.resolve.mesh import link_mesh_names
     from kg.resolve.stage import resolve
 
     started = time.perf_counter()
@@ -49,9 +51,11 @@ def post_load(store: Store) -> PostLoad:
     resolved = time.perf_counter()
     links = link_investigators_to_authors(store)
     linked = time.perf_counter()
+    mesh = link_mesh_names(store)
+    meshed = time.perf_counter()
     kinds = {f"resolution.{kind}": getattr(resolution, kind).seconds
              for kind in ("organizations", "sites", "persons", "criteria")}
     return PostLoad(
-        seconds={"resolution": resolved - started, **kinds, "authorship": linked - resolved},
-        summaries={"resolution": str(resolution), "authorship": links.summary()},
+        seconds={"resolution": resolved - started, **kinds, "authorship": linked - resolved, "mesh": meshed - linked},
+        summaries={"resolution": str(resolution), "authorship": links.summary(), "mesh": mesh.summary()},
     )

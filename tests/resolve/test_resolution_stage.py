@@ -192,7 +192,7 @@ def test_the_build_report_times_each_post_load_stage_and_each_kind_of_entity(tmp
     assert result.returncode == 0, result.stderr
     stages = json.loads(report_path.read_text(encoding="utf-8"))["stage_seconds"]
     kinds = [f"resolution.{kind}" for kind in ("organizations", "sites", "persons", "criteria")]
-    assert sorted(stages) == sorted(["resolution", "authorship", "void", *kinds])
+    assert sorted(stages) == sorted(["resolution", "authorship", "mesh", "void", *kinds])
     assert all(seconds >= 0 for seconds in stages.values())
     assert stages["resolution"] >= sum(stages[kind] for kind in kinds)
 
