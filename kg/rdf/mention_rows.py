@@ -18,7 +18,8 @@ Tables, and the columns after the record graph each row starts with:
   site IRI, person IRI, affiliation organisation IRI;
 * ``sites``: trial IRI, NCT id, site IRI, facility, city, state, country, latitude, longitude
   (the decimal's lexical form);
-* ``concepts``: criterion concept IRI, normalised text.
+* ``concepts``: criterion concept IRI, normalised text;
+* ``exclusions``: NCT id, criterion concept IRI (the trial's ``tkg:exclusionConcept``).
 
 Example:
     >>> from kg.model import Trial, Organization
@@ -50,6 +51,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "roles": ("role", "nct", "role_type", "name", "affiliation_text", "site", "agent", "affiliation_org"),
     "sites": ("trial", "nct", "site", "facility", "city", "state", "country", "lat", "lon"),
     "concepts": ("concept", "norm"),
+    "exclusions": ("nct", "concept"),
 }
 
 _OFFICIAL_ROLES = {"PRINCIPAL_INVESTIGATOR": "PrincipalInvestigator", "STUDY_CHAIR": "StudyChair",
@@ -122,8 +124,10 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
             _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), site.key, node)
     for criterion in trial.eligibility.criteria:
         if criterion.normalized:
-            rows["concepts"].append((_iri(iris.resource("criterion-concept", criterion.concept_key)),
-                                     _text(criterion.normalized)))
+            concept = _iri(iris.resource("criterion-concept", criterion.concept_key))
+            rows["concepts"].append((concept, _text(criterion.normalized)))
+            if criterion.kind == "EXCLUSION":
+                rows["exclusions"].append((nct, concept))
 
 
 def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, site: tuple[str, ...] = (),
