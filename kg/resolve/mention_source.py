@@ -84,10 +84,10 @@ class TableMentions:
 
 
     def exclusions(self, ncts: dict[str, str]) -> Iterator[tuple[str, str]]:
-        """(NCT id, criterion concept IRI) of each trial's exclusion criteria, streamed (not sorted)."""
+        """(NCT id, criterion concept IRI) of each trial's exclusion criteria, once each, streamed (not sorted)."""
         known = set(ncts.values())
-        return ((nct, concept) for nct, concept in self.tables.iter_query("SELECT nct, concept FROM exclusions")
-                if nct in known)
+        rows = self.tables.iter_query("SELECT DISTINCT nct, concept FROM exclusions")
+        return ((nct, concept) for nct, concept in rows if nct in known)
 
 
 def mention_source(store: Store) -> TableMentions | StoreMentions:
