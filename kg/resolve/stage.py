@@ -73,7 +73,7 @@ class ResolutionReport:
     quads: int = 0
     seconds: float = 0.0
     shared_pairs: dict[str, int] = field(default_factory=dict)  # ranked pairs stated per kind (sharing graph)
-    sharing_seconds: float = 0.0  # counting the ranked pairs and writing the sharing graph
+    sharing_seconds: dict[str, float] = field(default_factory=dict)  # per kind, and "graph": writing it
     source: str = ""  # where the mentions came from: "tables" (written by the load) or "store" (read back)
 
     def to_dict(self) -> dict[str, object]:
@@ -270,14 +270,13 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
 
     # Registry-wide ranked pairs, from the resolved sites, sponsors, principal investigators
     # and exclusion criterion concepts of each trial: what the pair queries join on.
-    clock = time.perf_counter()
     site_members = ((m.trial, sites.trial_site[(m.trial_iri, m.site)]) for m in mentions)
     sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
     report.shared_pairs = write_sharing(store, mention_tables(store), {
         "site": site_members, "sponsor": sponsor_members,
         "principal-investigator": _investigator_members(roles, people.role_person),
-        "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical)})
-    report.sharing_seconds = time.perf_counter() - clock
+        "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical)},
+        seconds=report.sharing_seconds)
 
     report.retired_iris = _retire(writer, previous, new_of)
     out.flush(force=True)
