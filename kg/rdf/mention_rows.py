@@ -18,7 +18,8 @@ Tables, and the columns after the record graph each row starts with:
   site IRI, person IRI, affiliation organisation IRI;
 * ``sites``: trial IRI, NCT id, site IRI, facility, city, state, country, latitude, longitude
   (the decimal's lexical form);
-* ``concepts``: criterion concept IRI, normalised text.
+* ``concepts``: criterion concept IRI, normalised text;
+* ``exclusions``: NCT id, criterion concept IRI (the trial's ``tkg:exclusionConcept``).
 
 Example:
     >>> from kg.model import Trial, Organization
@@ -50,6 +51,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "roles": ("role", "nct", "role_type", "name", "affiliation_text", "site", "agent", "affiliation_org"),
     "sites": ("trial", "nct", "site", "facility", "city", "state", "country", "lat", "lon"),
     "concepts": ("concept", "norm"),
+    "exclusions": ("nct", "concept"),
 }
 
 _OFFICIAL_ROLES = {"PRINCIPAL_INVESTIGATOR": "PrincipalInvestigator", "STUDY_CHAIR": "StudyChair",
@@ -87,12 +89,11 @@ def mention_rows(record: Any) -> MentionRows:
 
 
 def _organization(rows: MentionRows, name: str | None, key: str | None,
-                  names: dict[tuple[str, str], str] | None = None) -> str | None:
-    """An organisation row with the name emit states for the node (the record's one name for its key)."""
+                  names: dict[str, str] | None = None) -> str | None:
     if key is None or name is None:
         return None
     node = _iri(iris.resource("organization", key))
-    text = _text(names.get(("organization", key), name) if names else name)
+    text = _text(names.get(key, name) if names else name)  # the record's one name for the node, as emit states it
     if text is not None:
         rows["organizations"].append((node, text))
     return node
@@ -102,17 +103,17 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
     nct = trial.nct_id
     trial_iri = _iri(iris.trial(nct))
     rows["trials"].append((trial_iri, _text(nct)))
-    names = {(kind, key): name for kind, key, name in trial.node_names}
+    names = {key: name for kind, key, name in trial.node_names if kind == "organization"}
     for org in (trial.lead_sponsor, *trial.collaborators):
         if org is not None:
             node = _organization(rows, org.name, org.key, names)
             if node:
                 rows["sponsors"].append((nct, node))
     for official in trial.officials:
-        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names=names)
+        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names)
     party = trial.responsible_party
     if party is not None and party.mention is not None:
-        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names=names)
+        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names)
     for site in trial.sites:
         if site.key is None:
             continue
@@ -122,16 +123,18 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
         rows["sites"].append((trial_iri, nct, node, _text(site.facility), _text(site.city), _text(site.state),
                               _text(site.country), lat, lon))
         for investigator in site.investigators:
-            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), site.key, node,
-                  names)
+            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), names, site.key,
+                  node)
     for criterion in trial.eligibility.criteria:
-        if criterion.normalized:
-            rows["concepts"].append((_iri(iris.resource("criterion-concept", criterion.concept_key)),
-                                     _text(criterion.normalized)))
+        if criterion.normalized and criterion.node_key:  # what emit states a criterion node for
+            concept = _iri(iris.resource("criterion-concept", criterion.concept_key))
+            rows["concepts"].append((concept, _text(criterion.normalized)))
+            if criterion.kind == "EXCLUSION":
+                rows["exclusions"].append((nct, concept))
 
 
-def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, site: tuple[str, ...] = (),
-          site_node: str | None = None, names: dict[tuple[str, str], str] | None = None) -> None:
+def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, names: dict[str, str],
+          site: tuple[str, ...] = (), site_node: str | None = None) -> None:
     key = mention.key
     role = _iri(iris.resource("role", nct, role_type, key or mention.name, *site))
     agent = _iri(iris.resource("person", key)) if key is not None else None

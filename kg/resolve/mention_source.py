@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
 from kg.resolve.mentions import RoleMention, SiteMention, StoreMentions
 from kg.store.base import Store
@@ -80,6 +81,13 @@ class TableMentions:
     def concepts(self) -> list[tuple[str, str]]:
         return sorted(self.tables.iter_query(
             "SELECT concept, min(norm) FROM concepts WHERE norm IS NOT NULL GROUP BY concept"))
+
+
+    def exclusions(self, ncts: dict[str, str]) -> Iterator[tuple[str, str]]:
+        """(NCT id, criterion concept IRI) of each trial's exclusion criteria, once each, streamed (not sorted)."""
+        known = set(ncts.values())
+        rows = self.tables.iter_query("SELECT DISTINCT nct, concept FROM exclusions")
+        return ((nct, concept) for nct, concept in rows if nct in known)
 
 
 def mention_source(store: Store) -> TableMentions | StoreMentions:

@@ -1,4 +1,4 @@
-"""What resolution reads from a store: person roles, sponsors, sites and criterion concepts.
+"""What resolution reads from a store: person roles, sponsors, sites, criterion concepts, exclusions.
 
 Each reader streams one-pattern SPARQL scans over the union of the record graphs, joins
 them in Python dicts and returns compact records sorted by IRI (store order is not stable,
@@ -163,6 +163,12 @@ def read_concepts(store: Store) -> list[tuple[str, str]]:
     return sorted(out.items())
 
 
+def read_exclusions(store: Store, ncts: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """(NCT id, criterion concept IRI) of each trial's exclusion criteria, streamed (in store order)."""
+    ncts = trial_ncts(store) if ncts is None else ncts
+    return ((ncts[trial], concept) for trial, concept in _scan(store, "exclusionConcept") if trial in ncts)
+
+
 class StoreMentions:
     """The mentions read back from the store (stores built before the mention tables, remote stores)."""
 
@@ -189,3 +195,6 @@ class StoreMentions:
 
     def concepts(self) -> list[tuple[str, str]]:
         return read_concepts(self.store)
+
+    def exclusions(self, ncts: dict[str, str]) -> Iterator[tuple[str, str]]:
+        return read_exclusions(self.store, ncts)

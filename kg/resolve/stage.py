@@ -29,7 +29,7 @@ import gc
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
 from kg.rdf import iris
@@ -38,7 +38,7 @@ from kg.rdf.namespaces import ONTOLOGY, OWL, RESOLUTION_GRAPH
 from kg.rdf.provenance import extraction_time
 from kg.resolve.criteria import resolve_criteria
 from kg.resolve.mention_source import TableMentions, mention_source
-from kg.resolve.mentions import StoreMentions
+from kg.resolve.mentions import RoleMention, StoreMentions
 from kg.resolve.organizations import resolve_organizations
 from kg.resolve.persons import PersonContext, resolve_persons
 from kg.resolve.sharing import write_sharing
@@ -73,6 +73,7 @@ class ResolutionReport:
     quads: int = 0
     seconds: float = 0.0
     shared_pairs: dict[str, int] = field(default_factory=dict)  # ranked pairs stated per kind (sharing graph)
+    sharing_seconds: dict[str, float] = field(default_factory=dict)  # per kind, and "graph": writing it
     source: str = ""  # where the mentions came from: "tables" (written by the load) or "store" (read back)
 
     def to_dict(self) -> dict[str, object]:
@@ -267,11 +268,15 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
                                  read_seconds, criteria.comparisons, _peak_rss())
     out.flush()
 
-    # Registry-wide ranked pairs, from the resolved sites and sponsors of each trial.
+    # Registry-wide ranked pairs, from the resolved sites, sponsors, principal investigators
+    # and exclusion criterion concepts of each trial: what the pair queries join on.
     site_members = ((m.trial, sites.trial_site[(m.trial_iri, m.site)]) for m in mentions)
     sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
-    report.shared_pairs = write_sharing(store, mention_tables(store), {"site": site_members,
-                                                                     "sponsor": sponsor_members})
+    report.shared_pairs = write_sharing(store, mention_tables(store), {
+        "site": site_members, "sponsor": sponsor_members,
+        "principal-investigator": _investigator_members(roles, people.role_person),
+        "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical)},
+        seconds=report.sharing_seconds)
 
     report.retired_iris = _retire(writer, previous, new_of)
     out.flush(force=True)
@@ -279,6 +284,37 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     report.quads = out.quads
     report.seconds = time.perf_counter() - started
     return report
+
+
+_PRINCIPAL_INVESTIGATORS = frozenset({"PrincipalInvestigator", "ResponsiblePartyInvestigator"})
+
+
+def _investigator_members(roles: list[RoleMention], role_person: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(NCT id, person, via) of each principal investigator role, as shared-principal-investigator joins them.
+
+    A resolved role meets others through its resolved person; a role resolution left out (a
+    desk, a placeholder) only through its exact-spelling person node, and only with other
+    such roles (the query's fallback branch).
+    """
+    for role in roles:
+        if role.role_type not in _PRINCIPAL_INVESTIGATORS:
+            continue
+        person = role_person.get(role.role)
+        if person is not None:
+            yield role.trial, person, ""
+        elif role.agent is not None:
+            yield role.trial, role.agent, "agent"
+
+
+def _exclusion_members(rows: Iterable[tuple[str, str]], canonical: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(NCT id, concept, via) of each exclusion criterion, as shared-exclusion-criteria joins them.
+
+    A concept meets others through its resolved concept; one resolution has not covered
+    only itself (the query's fallback branch).
+    """
+    for nct, concept in rows:
+        resolved = canonical.get(concept)
+        yield (nct, resolved, "") if resolved is not None else (nct, concept, "concept")
 
 
 def _retire(writer: ResolutionWriter, previous: dict[str, set[str]], new_of: dict[str, str]) -> int:

@@ -12,7 +12,9 @@ The pipeline's parent fills the tables from each record's rows
 (:func:`kg.rdf.mention_rows.mention_rows`), keyed by record graph, so replacing or removing
 a record (a newer copy, a sync) deletes its rows first. A ``meta`` row says the tables
 cover the whole store (``complete``): a store built before the tables existed, or one
-whose tables were lost, has none, and resolution then falls back to reading the store.
+whose tables were lost, has none, and resolution then falls back to reading the store; so
+has one whose tables were written before a table was added (opening them adds the table,
+empty, and marks them incomplete until a build from an empty store writes them all).
 
 The file lives in the store's directory (``trialkg-mentions.duckdb``, inside the Oxigraph
 generation it describes, so a crash-safe build switches both at once); an in-memory store
@@ -66,10 +68,15 @@ class MentionTables:
             self._con = duckdb.connect(str(self.path))
             self._con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             self._con.execute("SET preserve_insertion_order = false")
+            existing = {name for (name,) in self._con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
             for name, columns in TABLES.items():
                 types = ", ".join(f"{c} VARCHAR" for c in columns)
                 self._con.execute(f"CREATE TABLE IF NOT EXISTS {name} (graph VARCHAR, {types})")
             self._con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            if "meta" in existing and not existing >= set(TABLES):
+                # written before a table was added: its new table is empty, so they no longer cover the store
+                self._con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', 'no')")
         return self._con
 
     def exists(self) -> bool:

@@ -5,7 +5,9 @@ The old way (:class:`kg.resolve.mentions.StoreMentions`, SPARQL scans) and the n
 pipeline) must give the same records, so resolution gives the same clusters and the same
 resolution graph; a sync keeps the tables in step with the store (replaced and removed
 records), so its resolution equals a full one over the same records. The VoID description
-the build writes gives ``kg stats`` the class counts the full query gives.
+the build writes gives ``kg stats`` the class counts the full query gives. The ranked pairs
+resolution counts from them (the sharing graph) are the full pair queries' top pairs, and a
+sync keeps them current.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import pytest
 
 from kg import build
 from kg.queries import get_query
-from kg.rdf.namespaces import RESOLUTION_GRAPH
+from kg.rdf.namespaces import RESOLUTION_GRAPH, SHARING_GRAPH
 from kg.resolve.mention_source import TableMentions, mention_source
 from kg.resolve.mentions import StoreMentions
 from kg.resolve.stage import resolve
 from kg.store import open_store
 from kg.store.base import Store
+from kg.store.mention_tables import MentionTables
 from kg.store.void import read_void
 from kg.sync import sync
 
@@ -34,11 +37,16 @@ def _mentions(source: StoreMentions | TableMentions) -> dict[str, object]:
     ncts = source.ncts()
     return {"ncts": ncts, "organizations": source.organizations(), "affiliations": source.affiliations(),
             "concepts": source.concepts(), "sponsors": dict(source.sponsors(ncts)), "roles": source.roles(ncts),
-            "sites": source.sites(ncts)}
+            "sites": source.sites(ncts), "exclusions": sorted(source.exclusions(ncts))}
 
 
 def _resolution(store: Store) -> list[str]:
     rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?s ?p ?o }} }}")
+    return sorted(map(str, rows.values()))
+
+
+def _sharing(store: Store) -> list[str]:
+    rows = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{SHARING_GRAPH}> {{ ?s ?p ?o }} }}")
     return sorted(map(str, rows.values()))
 
 
@@ -49,11 +57,18 @@ def built() -> Store:
     return store
 
 
+@pytest.fixture(scope="module")
+def resolved() -> Store:
+    store = open_store(None)
+    build(DATA, store)
+    return store
+
+
 def test_tables_give_the_mentions_the_store_gives(built: Store) -> None:
     tables = TableMentions.of(built)
     assert isinstance(mention_source(built), TableMentions)
     found = _mentions(tables)
-    assert found["roles"] and found["sites"] and found["concepts"]
+    assert found["roles"] and found["sites"] and found["concepts"] and found["exclusions"]
     assert found == _mentions(StoreMentions(built))
 
 
@@ -85,9 +100,13 @@ def test_sync_keeps_the_tables_in_step(tmp_path: Path, monkeypatch: pytest.Monke
     fresh = open_store(None)
     build([first, rest], fresh)
     assert _resolution(synced) == _resolution(fresh)
+    assert _sharing(synced) == _sharing(fresh)  # the ranked pairs of every kind are current
     (first / files[0].name).unlink()
     sync([first, rest], synced, full=True)
     assert _mentions(TableMentions.of(synced)) == _mentions(StoreMentions(synced))
+    remaining = open_store(None)
+    build([first, rest], remaining)
+    assert _sharing(synced) == _sharing(remaining)
     synced.close()
 
 
@@ -103,16 +122,76 @@ def test_void_counts_are_the_class_counts(built: Store) -> None:
     assert void.record_graphs > 0 and void.triples > 0
 
 
-@pytest.mark.parametrize("kind", ["site", "sponsor"])
-def test_ranked_pairs_agree_with_the_full_pair_query(kind: str) -> None:
-    """The ranked form's counts are the full query's distinct shared entities per pair, in rank order."""
+def test_tables_written_before_a_table_was_added_are_incomplete(tmp_path: Path) -> None:
+    """An older mention file lacks the exclusions table: it no longer covers the store."""
+    tables = MentionTables(tmp_path)
+    tables.add("g:1", {"trials": [("t:1", "NCT1")]})
+    tables.flush()
+    tables.set_complete(True)
+    tables.con.execute("DROP TABLE exclusions")
+    tables.close()
+    reopened = MentionTables(tmp_path)
+    assert not reopened.complete
+    assert reopened.query("SELECT count(*) FROM exclusions") == [(0,)]
+    reopened.close()
+
+
+KINDS = ["site", "sponsor", "principal-investigator", "exclusion-criteria"]
+
+
+def _full_pairs(store: Store, kind: str) -> dict[tuple[str, str], int]:
+    """Pair -> distinct shared entities, from the full (registry-wide) pair query."""
     from collections import Counter
 
-    store = open_store(None)
-    build(DATA, store)
-    full = Counter((t1, t2) for t1, t2, *_ in store.select(get_query(f"shared-{kind}").bind()).values())
+    rows = store.select(get_query(f"shared-{kind}").bind()).values()
+    if kind == "exclusion-criteria":  # counted by the query itself
+        return {(t1, t2): int(n) for t1, t2, n in rows}
+    return dict(Counter((t1, t2) for t1, t2, *_ in rows))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ranked_pairs_agree_with_the_full_pair_query(resolved: Store, kind: str) -> None:
+    """The ranked form's counts are the full query's distinct shared entities per pair, in rank order.
+
+    Every pair (the shared data has fewer than the 10,000 kept), most shared first, ties by NCT
+    ids; a limit gives the first ones.
+    """
+    full = _full_pairs(resolved, kind)
     assert full, "the shared data has pairs"
-    expected = sorted(((-n, t1, t2) for (t1, t2), n in full.items()))[:25]
-    ranked = store.select(get_query(f"shared-{kind}-ranked").bind({"limit": "25"})).values()
-    assert [(int(rank), t1, t2, int(n)) for rank, t1, t2, n in ranked] == [
-        (rank, t1, t2, -n) for rank, (n, t1, t2) in enumerate(expected, start=1)]
+    expected = [(rank, t1, t2, -n) for rank, (n, t1, t2) in
+                enumerate(sorted((-n, t1, t2) for (t1, t2), n in full.items()), start=1)]
+    query = get_query(f"shared-{kind}-ranked")
+    ranked = resolved.select(query.bind({"limit": "10000"})).values()
+    assert [(int(rank), t1, t2, int(n)) for rank, t1, t2, n in ranked] == expected
+    first = resolved.select(query.bind({"limit": "3"})).values()
+    assert [(int(rank), t1, t2, int(n)) for rank, t1, t2, n in first] == expected[:3]
+
+
+def _ranked(store: Store, kind: str) -> list[tuple[str, ...]]:
+    return [tuple(map(str, row)) for row in store.select(get_query(f"shared-{kind}-ranked").bind()).values()]
+
+
+def test_sync_keeps_the_ranked_investigator_and_exclusion_pairs_current(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seeds share a principal investigator and their exclusion criteria: pairs that exist only
+    once a sync has added the second seed, and are gone once a full sync has removed it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    first, second = sorted((ROOT / "examples").glob("*.txt"))
+    shutil.copy(first, seeds / first.name)
+    synced = open_store(tmp_path / "store")
+    build([seeds], synced)
+    assert all(_ranked(synced, kind) == [] for kind in ("principal-investigator", "exclusion-criteria"))
+    shutil.copy(second, seeds / second.name)
+    assert sync([seeds], synced).added == 1
+    fresh = open_store(None)
+    build([seeds], fresh)
+    assert _sharing(synced) == _sharing(fresh)
+    assert _ranked(synced, "principal-investigator") == [("1", "NCT01374854", "NCT01719640", "1")]
+    shared = int(fresh.select(get_query("shared-exclusion-criteria").bind()).values()[0][2])
+    assert _ranked(synced, "exclusion-criteria") == [("1", "NCT01374854", "NCT01719640", str(shared))]
+    (seeds / first.name).unlink()
+    sync([seeds], synced, full=True)
+    assert all(_ranked(synced, kind) == [] for kind in ("principal-investigator", "exclusion-criteria"))
+    synced.close()
