@@ -114,7 +114,7 @@ def test_the_shared_data_graphs_conform() -> None:
     built = build(SHARED_DATA, store)
     assert built.records_loaded > 250 and built.records_failed == 0
     report = validate(store, jobs=2)
-    assert report.graphs_checked == built.records_loaded + 5  # and the resolution, links, MeSH links, sharing, VoID graphs
+    assert report.graphs_checked == built.records_loaded + 5  # resolution, links, MeSH links, sharing, VoID
     assert report.conforms, "\n".join(map(str, report.violations[:40]))
     assert not report.results, "\n".join(map(str, report.results[:40]))
 
