@@ -38,6 +38,7 @@ from kg.model import (
     Trial,
 )
 from kg.rules.codes import age_limit, code, iso_date, phases, quoted, web_address
+from kg.rules.countries import pop_country
 from kg.rules.markdown import unescape_record
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 
@@ -367,7 +368,7 @@ def split_location(item: str) -> Site:
     What remains on the left is the facility.
     """
     pieces = [piece.strip() for piece in item.split(", ")]
-    country = pieces.pop() if pieces else None
+    country = pop_country(pieces)
     postal = pieces.pop() if len(pieces) > 1 and _POSTAL_CODE.match(pieces[-1]) else None
     has_state = (country in _STATE_ALWAYS and len(pieces) >= 2) or (
         len(pieces) >= 3 and not _INSTITUTION.search(pieces[-2])

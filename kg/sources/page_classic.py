@@ -38,6 +38,7 @@ from kg.model import (
     Trial,
 )
 from kg.rules.codes import age_limit, code, iso_date, phases, yes_no
+from kg.rules.countries import pop_country
 from kg.rules.eligibility import split_criteria
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.pages import head_text, read_page
@@ -312,7 +313,7 @@ def _sites(lines: list[str]) -> tuple[Site, ...]:
             continue
         parts = [part.strip() for part in address.group(1).split(",")]
         zip_code = parts.pop() if parts and any(ch.isdigit() for ch in parts[-1]) else None
-        country = parts.pop() if parts else country_header
+        country = pop_country(parts) or country_header
         sites.append(
             Site(
                 facility=facility_line.group(1).strip() or None,

@@ -36,6 +36,7 @@ from kg.model import (
 )
 from kg.rules.citations import doi_in
 from kg.rules.codes import age_limit, code, iso_date, phases, yes_no
+from kg.rules.countries import pop_country
 from kg.rules.eligibility import split_criteria, unescape_markdown
 from kg.sources.base import Parsed, RawRecord, SourceFormat
 from kg.sources.pages import head_text, read_page
@@ -92,19 +93,27 @@ def read_page_modern(path: Path) -> Iterator[RawRecord | RecordError]:
 
 
 def _sections(lines: list[str]) -> dict[str, list[str]]:
-    """Split the page's non-blank lines into sections, dropping each heading's blurb."""
+    """Split the page's non-blank lines into sections, dropping each heading's blurb.
+
+    Lines keep their indentation and the blank lines between them (a criteria block's items
+    are told apart by both); headings and blurbs are recognised on the stripped line.
+    """
     sections: dict[str, list[str]] = {"": []}
     current = ""
     skip_blurb = False
     for line in lines:
-        if line in _SECTION_SET and line not in sections:
-            current = line
+        stripped = line.strip()
+        if not stripped:
+            sections[current].append("")
+            continue
+        if stripped in _SECTION_SET and stripped not in sections:
+            current = stripped
             sections[current] = []
             skip_blurb = True
             continue
         if skip_blurb:
             skip_blurb = False
-            if len(line) > 60 and not line.startswith("*"):
+            if len(stripped) > 60 and not stripped.startswith("*"):
                 continue  # the one-line blurb under every heading
         sections[current].append(line)
     return sections
@@ -122,11 +131,12 @@ def parse_page_modern(raw: RawRecord) -> Parsed:
     if nct is None:
         raise RecordError("no 'NCT ID:' line: not a trial page", source=raw.source, record=raw.record)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    sections = _sections(lines)
+    raw_sections = _sections([line.rstrip() for line in text.splitlines()])
+    sections = {name: [line.strip() for line in body if line.strip()] for name, body in raw_sections.items()}
     warnings = [f"missing section {name!r}" for name in _EXPECTED if name not in sections]
     basic = _pairs(sections.get("Basic Information", []))
     design = _pairs(sections.get("Study Design", []))
-    criteria, eligibility_fields = _eligibility(sections.get("Eligibility Criteria", []))
+    criteria, eligibility_fields = _eligibility(raw_sections.get("Eligibility Criteria", []))
     updated = _LAST_UPDATED.search(text)
     org_study_id, secondary_ids = _identifiers(sections.get("Other Identifiers", []))
     arms, arm_interventions = _arms(sections.get("Study Groups", []))
@@ -200,21 +210,25 @@ def _age(text: str | None) -> AgeLimit | None:
 
 
 def _eligibility(lines: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Criteria lines (up to the first structured label) and the structured label/values."""
+    """Criteria lines as indented on the page (up to the first structured label), and the label/values."""
     criteria: list[str] = []
     fields: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        if lines[i] in _ELIGIBILITY_LABELS:
-            if i + 1 < len(lines) and lines[i + 1] not in _ELIGIBILITY_LABELS:
-                fields[lines[i]] = lines[i + 1]
-                i += 2
+    labels = [line.strip() for line in lines]
+    filled = [i for i, label in enumerate(labels) if label]  # label/value pairs skip the blank lines
+    at = 0
+    while at < len(filled):
+        i = filled[at]
+        if labels[i] in _ELIGIBILITY_LABELS:
+            if at + 1 < len(filled) and labels[filled[at + 1]] not in _ELIGIBILITY_LABELS:
+                fields[labels[i]] = labels[filled[at + 1]]
+                at += 2
             else:
-                i += 1
+                at += 1
             continue
         if not fields:
+            criteria.extend(lines[filled[at - 1] + 1 : i] if at else [])  # the blank lines before it
             criteria.append(lines[i])
-        i += 1
+        at += 1
     return criteria, fields
 
 
@@ -318,9 +332,9 @@ def _sites(lines: list[str]) -> tuple[Site, ...]:
                 status = code(lines[i])
                 i += 1
         parts = [part.strip() for part in address.split(",") if part.strip()]
-        city = parts[0] if len(parts) >= 2 else None
-        state = parts[1] if len(parts) >= 3 else None
-        country = parts[-1] if parts else None
+        country = pop_country(parts)
+        city = parts[0] if parts else None
+        state = ", ".join(parts[1:]) or None
         sites.append(Site(facility=facility, city=city, state=state, country=country, status=status))
     return tuple(sites)
 

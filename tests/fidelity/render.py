@@ -222,3 +222,101 @@ def to_csv(studies: list[dict]) -> str:
     for study in studies:
         writer.writerow(csv_row(study))
     return "\ufeff" + out.getvalue()
+
+
+# The one-line blurbs the modern page prints under each section heading (from examples/000_*.txt).
+_BLURBS = {
+    "Study Results": "The study team has not published outcome measurements, participant flow, or safety data "
+                     "for this trial yet. Check back later for updates.",
+    "Basic Information": "Get a concise snapshot of the trial, including recruitment status, study phase, "
+                         "enrollment targets, and key timeline milestones.",
+    "Conditions": "See the medical conditions and disease areas that this research is targeting or investigating.",
+    "Study Groups": "Review each arm or cohort in the study, along with the interventions and objectives "
+                    "associated with them.",
+    "Interventions": "Learn about the drugs, procedures, or behavioral strategies being tested and how they are "
+                     "applied within this trial.",
+    "Eligibility Criteria": "Check the participation requirements, including inclusion and exclusion rules, age "
+                            "limits, and whether healthy volunteers are accepted.",
+    "Sponsors": "Meet the organizations funding or collaborating on the study and learn about their roles.",
+    "Principal Investigators": "Learn about the lead researchers overseeing the trial and their institutional "
+                               "affiliations.",
+    "Locations": "Explore where the study is taking place and check the recruitment status at each "
+                 "participating site.",
+    "References": "Explore related publications, articles, or registry entries linked to this study.",
+    "Other Identifiers": "Review additional registry numbers or institutional identifiers associated with this "
+                         "trial.",
+}
+
+
+def to_modern_page(study: dict) -> str:
+    """The text capture of the modern registry page for ``study`` (as in examples/000_*.txt).
+
+    Each section is its heading, its blurb, then label/value lines; values are API v2 codes.
+    """
+    p = study.get("protocolSection", {})
+    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
+    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
+    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
+    elig, contacts = p.get("eligibilityModule", {}), p.get("contactsLocationsModule", {})
+    refs = p.get("referencesModule", {})
+    lines: list[str] = [ident.get("briefTitle", ""), f"NCT ID: {ident.get('nctId')}"]
+    updated = status.get("lastUpdatePostDateStruct", {}).get("date")
+    if updated:
+        lines.append(f"Last Updated: {updated}")
+
+    def section(name: str, body: list[str], always: bool = False) -> None:
+        if body or always:
+            lines.extend([name, _BLURBS.get(name, f"About the {name.lower()} of this trial, as registered here."),
+                          *body])
+
+    def pairs(*items: tuple[str, object | None]) -> list[str]:
+        return [text for label_, value in items if value not in (None, "") for text in (label_, str(value))]
+
+    section("Study Results", ["Results pending"] if not study.get("hasResults") else ["Results posted"])
+    enrollment = design.get("enrollmentInfo", {}).get("count")
+    section("Basic Information", pairs(
+        ("Recruitment Status", status.get("overallStatus")), ("Clinical Phase", "/".join(design.get("phases", []))),
+        ("Total Enrollment", f"{enrollment} participants" if enrollment is not None else None),
+        ("Study Classification", design.get("studyType")),
+        ("Study Start Date", status.get("startDateStruct", {}).get("date")),
+        ("Primary Completion Date", status.get("primaryCompletionDateStruct", {}).get("date")),
+        ("Study Completion Date", status.get("completionDateStruct", {}).get("date"))), always=True)
+    section("Conditions", list(conds.get("conditions", [])))
+    interventions = arms_mod.get("interventions", [])
+    groups: list[str] = []
+    for arm in arms_mod.get("armGroups", []):
+        groups += [arm.get("label", ""), f"Group Type {arm.get('type', 'OTHER')}"]
+        for intervention in interventions:
+            if arm.get("label") in intervention.get("armGroupLabels", []):
+                groups += [intervention.get("name", ""), f"Intervention Type {intervention.get('type', 'OTHER')}"]
+    section("Study Groups", groups)
+    section("Interventions", [text for i in interventions for text in
+                              [i.get("name", ""), *(i.get("description", "").splitlines()),
+                               f"Intervention Type {i.get('type', 'OTHER')}"]])
+    healthy = elig.get("healthyVolunteers")
+    # The criteria block keeps its own lines (consecutive bullets, indented sub-items), as the capture shows it.
+    block = [elig["eligibilityCriteria"]] if elig.get("eligibilityCriteria") else []
+    section("Eligibility Criteria", [*block, *pairs(
+        ("Minimum Eligible Age", elig.get("minimumAge")), ("Maximum Eligible Age", elig.get("maximumAge")),
+        ("Eligible Sex", elig.get("sex")),
+        ("Accepts Healthy Volunteers", None if healthy is None else "Yes" if healthy else "No"))])
+    orgs = [(sponsors.get("leadSponsor"), "lead")] + [(c, "collaborator") for c in sponsors.get("collaborators", [])]
+    section("Sponsors", [text for org, role in orgs if org for text in
+                         [org.get("name", ""), org.get("class", "OTHER"), f"Sponsor Role {role}"]])
+    section("Principal Investigators", [text for o in contacts.get("overallOfficials", []) for text in
+                                        [o.get("name", ""), f"Role: {o.get('role', 'PRINCIPAL_INVESTIGATOR')}",
+                                         *([o["affiliation"]] if o.get("affiliation") else [])]])
+    # A location without a facility is left out: the capture's "facility line, address line" pairs
+    # cannot show one (what the registry page prints for it is not in any capture we have).
+    section("Locations", [text for loc in contacts.get("locations", []) if loc.get("facility") for text in
+                          [loc.get("facility", ""), ", ".join(part for part in (loc.get("city"), loc.get("state"),
+                                                                                 loc.get("country")) if part),
+                           *(["Site Status", loc["status"]] if loc.get("status") else [])]])
+    section("References", [text for r in refs.get("references", []) for text in
+                           [r.get("citation", ""), f"Reference Type {r.get('type', 'BACKGROUND')}",
+                            *([f"PMID: {r['pmid']} (View on PubMed)"] if r.get("pmid") else [])]])
+    identifiers = [[ident.get("orgStudyIdInfo", {}).get("id"), "-", "org_study_id"]] + [
+        [s.get("id"), s.get("type", "-"), s.get("domain", "-")] for s in ident.get("secondaryIdInfos", [])]
+    section("Other Identifiers", [text for value, id_type, source in identifiers if value for text in
+                                  [value, f"Identifier Type: {id_type}", f"Identifier Source: {source}"]])
+    return "\n\n".join(line for line in lines if line is not None) + "\n"

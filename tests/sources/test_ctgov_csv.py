@@ -319,3 +319,12 @@ def test_a_bar_with_spaces_belongs_to_the_value() -> None:
         sites = [split_location(item) for item in _items(cell)]
         assert len(sites) == cell.count("|") - cell.count(" | ") + 1
         assert facility in {site.facility for site in sites}
+
+
+def test_a_country_name_with_a_comma_stays_whole() -> None:
+    """NCT02384928 (real): "Korea, Republic of" split at its comma made "Republic of" the country."""
+    site = split_location("Jaseng Hospital of Korean Medicine, Seoul, Gangnam-Gu, 06110, Korea, Republic of")
+    assert (site.facility, site.city, site.state, site.zip, site.country) == (
+        "Jaseng Hospital of Korean Medicine", "Seoul", "Gangnam-Gu", "06110", "Korea, Republic of")
+    site = split_location("Tehran University, Tehran, Iran, Islamic Republic of")
+    assert (site.city, site.country) == ("Tehran", "Iran, Islamic Republic of")
