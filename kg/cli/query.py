@@ -15,7 +15,7 @@ import click
 from kg.cli.common import open_existing, store_dir, store_option
 from kg.cli.progress import bar as progress_bar
 from kg.cli.progress import progress_option, wanted
-from kg.queries import get_query, list_queries
+from kg.queries import CannedQuery, get_query, list_queries
 from kg.store.base import Store
 from kg.store.results import FORMATTERS
 from kg.store.void import read_void
@@ -41,7 +41,8 @@ def queries_command() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="table",
               show_default=True, help="table for people; json/csv/tsv are the SPARQL 1.1 result formats.")
 @click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE", help="Bind a query parameter.")
-@click.option("--all", "run_all", is_flag=True, help="Run every canned query (without parameters).")
+@click.option("--all", "run_all", is_flag=True,
+              help="Run every canned query (without parameters; a pair query as its ranked form).")
 @click.option("--endpoint", default=None, metavar="URL",
               help="Query a remote SPARQL 1.1 endpoint (its default graph must be the union) instead of the store.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
@@ -70,7 +71,7 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
             raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
         bindings[key.strip()] = value.strip()
     formatter = FORMATTERS[output_format]
-    selected = list_queries() if run_all else [get_query(name or "")]
+    selected = overview(list_queries()) if run_all else [get_query(name or "")]
     opened: Store
     if endpoint:
         from kg.store.remote import open_remote_store
@@ -90,6 +91,8 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
             text = formatter(shown)
             if output_format == "table":
                 header = f"\n== {query.name}: {query.title}\n" if run_all else ""
+                if run_all and query.name.endswith(RANKED):
+                    header += f"(every pair: kg query {query.name.removesuffix(RANKED)})\n"
                 more = f"(more rows not shown: --limit {limit})\n" if len(shown.rows) < len(table.rows) else ""
                 text = header + text + more
             if bar is not None:
@@ -101,6 +104,20 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
                 output.write(text)
     if bar is not None:
         bar.close()
+
+
+RANKED = "-ranked"
+
+
+def overview(queries: list[CannedQuery]) -> list[CannedQuery]:
+    """The queries ``--all`` runs: a pair query with a ranked form runs as that form.
+
+    Why: a registry-wide pair list grows with the square of hub sizes (3.4 million pairs
+    sharing an exclusion criterion at 10,000 studies, ten minutes to list), so an overview
+    of every question shows the top pairs; ``kg query NAME`` still lists every pair.
+    """
+    names = {query.name for query in queries}
+    return [query for query in queries if f"{query.name}{RANKED}" not in names]
 
 
 @click.command("stats")

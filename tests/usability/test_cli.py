@@ -81,3 +81,16 @@ def test_long_single_steps_show_that_they_are_running(cli_store: Path) -> None:
     assert run_kg("query", "--all", "--limit", "1", "--store", str(cli_store), "--no-progress").stderr == ""
     shown = run_kg("query", "--all", "--limit", "1", "--store", str(cli_store), "--progress")
     assert re.search(r"queries: 100%.*\b(\d+)/\1\b", shown.stderr.replace("\r", "\n")), shown.stderr
+
+
+def test_query_all_runs_a_pair_query_as_its_ranked_form(cli_store: Path) -> None:
+    """A registry-wide pair list grows with the square of hub sizes: --all shows each pair question's top pairs."""
+    result = run_kg("query", "--all", "--store", str(cli_store), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    ran = set(re.findall(r"^== ([\w-]+):", result.stdout, re.MULTILINE))
+    canned = {path.stem for path in (Path(__file__).resolve().parents[2] / "queries").glob("*.rq")}
+    ranked = {name for name in canned if name.endswith("-ranked")}
+    assert ranked and ranked <= ran
+    assert not {name.removesuffix("-ranked") for name in ranked} & ran
+    assert ran == canned - {name.removesuffix("-ranked") for name in ranked}
+    assert "(every pair: kg query shared-site)" in result.stdout
