@@ -34,6 +34,17 @@ CSV_COLUMNS = ("NCT Number", "Study Title", "Study URL", "Acronym", "Study Statu
                "Study Documents")
 
 
+_MODULES = ("identificationModule", "statusModule", "sponsorCollaboratorsModule", "conditionsModule", "designModule",
+            "armsInterventionsModule", "outcomesModule", "eligibilityModule", "contactsLocationsModule",
+            "referencesModule")
+
+
+def _modules(study: dict) -> list[dict]:
+    """The protocol section's modules, in ``_MODULES`` order ({} for a module the study lacks)."""
+    protocol = study.get("protocolSection", {})
+    return [protocol.get(name, {}) for name in _MODULES]
+
+
 def label(code: str | None) -> str | None:
     """The legacy display label of an API v2 code: ``ACTIVE_COMPARATOR`` -> ``Active comparator``."""
     if not code:
@@ -72,12 +83,7 @@ def _date(parent: ET.Element, tag: str, struct: dict | None) -> None:
 
 def to_xml(study: dict) -> bytes:
     """The ``<clinical_study>`` document of the legacy XML download for ``study``."""
-    p = study.get("protocolSection", {})
-    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
-    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
-    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
-    outcomes, elig = p.get("outcomesModule", {}), p.get("eligibilityModule", {})
-    contacts, refs = p.get("contactsLocationsModule", {}), p.get("referencesModule", {})
+    ident, status, sponsors, conds, design, arms_mod, outcomes, elig, contacts, refs = _modules(study)
     root = ET.Element("clinical_study", rank="1")
     ids = ET.SubElement(root, "id_info")
     _add(ids, "org_study_id", ident.get("orgStudyIdInfo", {}).get("id"))
@@ -173,12 +179,7 @@ def _join(*parts: object) -> str:
 
 def csv_row(study: dict) -> dict[str, str]:
     """The "Download CSV" row of ``study``: codes, ``|``-joined cells, composite texts joined by ", "."""
-    p = study.get("protocolSection", {})
-    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
-    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
-    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
-    outcomes, elig = p.get("outcomesModule", {}), p.get("eligibilityModule", {})
-    contacts = p.get("contactsLocationsModule", {})
+    ident, status, sponsors, conds, design, arms_mod, outcomes, elig, contacts, _ = _modules(study)
     nct = ident.get("nctId", "")
     lead = sponsors.get("leadSponsor", {})
     row = dict.fromkeys(CSV_COLUMNS, "")
@@ -253,12 +254,7 @@ def to_modern_page(study: dict) -> str:
 
     Each section is its heading, its blurb, then label/value lines; values are API v2 codes.
     """
-    p = study.get("protocolSection", {})
-    ident, status = p.get("identificationModule", {}), p.get("statusModule", {})
-    sponsors, conds = p.get("sponsorCollaboratorsModule", {}), p.get("conditionsModule", {})
-    design, arms_mod = p.get("designModule", {}), p.get("armsInterventionsModule", {})
-    elig, contacts = p.get("eligibilityModule", {}), p.get("contactsLocationsModule", {})
-    refs = p.get("referencesModule", {})
+    ident, status, sponsors, conds, design, arms_mod, _, elig, contacts, refs = _modules(study)
     lines: list[str] = [ident.get("briefTitle", ""), f"NCT ID: {ident.get('nctId')}"]
     updated = status.get("lastUpdatePostDateStruct", {}).get("date")
     if updated:
