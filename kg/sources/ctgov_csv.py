@@ -361,7 +361,8 @@ def split_location(item: str) -> Site:
     """Split ``Facility, City, State, Zip, Country`` (empty parts are left out).
 
     Parsed from the right, since facility names contain commas: the country is the last
-    piece; the piece before it is the postal code when it has a digit and is short;
+    piece (the last two for a name such as "Korea, Republic of": kg.rules.countries); the
+    piece before it is the postal code when it has a digit and is short;
     then the city and, when present, the state. A state is taken when the country always
     has one (United States) or when at least three pieces remain and the would-be city
     does not read as part of an institution's name ("Cairo University, Cairo, Egypt").
