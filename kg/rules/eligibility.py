@@ -149,6 +149,7 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
     top: _Item | None = None  # the open top-level item sub-items and continuations attach to
     previous_blank = True
     section = 0
+    group: str | None = None  # the group label of a block organised by groups ("Cohort 1" above its headings)
     bases: dict[int, str | None] = {}  # per section: the scope its heading gives ("Phase 1 Key Inclusion Criteria")
     for raw in text.splitlines():
         literal = raw.lstrip().startswith("\\+")  # "\\+ Doravirine": markdown escaped it, not a bullet
@@ -169,10 +170,15 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
             section += 1
             last = items[-1] if items else None
             scopes = [heading_scope(body)]
-            if last and len(last.pieces) == 1 and not last.bulleted and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
+            label = last is not None and len(last.pieces) == 1 and not last.bulleted and last.title
+            if label and (group is not None or (section == 1 and len(items) == 1)) and last is not None:
+                # "Cohort 1" above the block's first heading: the block is a list of groups, each label above a
+                # heading names the group of every section until the next label (NCT01515527)
+                group = _scope_text(_clean(items.pop().pieces[0]))
+            elif label and last is not None and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
                 # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:" scopes that heading's section
                 scopes.insert(0, _scope_text(_clean(items.pop().pieces[0])))
-            bases[section] = SCOPE_SEPARATOR.join(label for label in scopes if label) or None
+            bases[section] = SCOPE_SEPARATOR.join(label for label in [group, *scopes] if label) or None
             if heading != "":
                 kind = heading
                 saw_inclusion |= heading == INCLUSION

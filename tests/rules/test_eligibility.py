@@ -368,3 +368,17 @@ def test_a_group_title_above_a_qualified_heading_scopes_its_section_outermost() 
 ])
 def test_a_sub_heading_right_under_another_nests_under_it(block: str, scope: list[str]) -> None:
     assert [c.scope for c in split_criteria(block)] == scope
+
+
+def test_a_block_of_groups_scopes_each_groups_sections() -> None:
+    """NCT01515527 (real): "Cohort 1" above the block's first heading, "Cohort 2" above a later one; each label
+    names the group of every section (inclusion and exclusion) until the next label. A short line above a later
+    heading in a block that does not open with a label stays a criterion (B228: "patients with nasal polyposis -")."""
+    block = ("Cohort 1\n\nInclusion Criteria:\n\n1. ECOG performance status of \u2264 2.\n\nExclusion Criteria:\n\n"
+             "1. Pregnant women are excluded from this study.\n\nCohort 2\n\nInclusion Criteria:\n\n"
+             "8. Age \\>/= 18 years\n\nExclusion Criteria:\n\n5. Pregnant women are excluded from this study.\n")
+    assert [(c.kind, c.scope) for c in split_criteria(block)] == [
+        (INCLUSION, "Cohort 1"), (EXCLUSION, "Cohort 1"), (INCLUSION, "Cohort 2"), (EXCLUSION, "Cohort 2")]
+    block = "Inclusion Criteria:\n\npatients with nasal polyposis -\n\nExclusion Criteria:\n\npatients treated\n"
+    assert [(c.text, c.scope) for c in split_criteria(block)] == [("patients with nasal polyposis -", None),
+                                                                  ("patients treated", None)]
