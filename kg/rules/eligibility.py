@@ -227,7 +227,8 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
     for item in items:
         if item.section != section:
             levels, section, fresh = [], item.section, False  # a heading ends every stand-alone scope
-        labels = [bases[section]] if bases.get(section) else []
+        base = bases.get(section)
+        labels = [base] if base else []
         found, opened = _criteria(item, SCOPE_SEPARATOR.join(labels + [label for _, label in levels]) or None)
         criteria += found
         if opened is not None:
