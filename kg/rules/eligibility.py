@@ -57,10 +57,9 @@ import re
 from dataclasses import dataclass, field
 
 from kg.model import Criterion
-
-INCLUSION = "INCLUSION"
-EXCLUSION = "EXCLUSION"
-UNSPECIFIED = "UNSPECIFIED"
+from kg.rules.eligibility_headings import EMPHASIS as _EMPHASIS
+from kg.rules.eligibility_headings import EXCLUSION, INCLUSION, UNSPECIFIED, heading_kind, heading_scope
+from kg.rules.eligibility_headings import NOTE as _NOTE
 
 # CommonMark: a backslash before any ASCII punctuation character is an escape (API v2 writes \& and \>).
 _MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -75,37 +74,15 @@ _MARKER = re.compile(
     r"|\(?[A-Za-z][.)](?=\s)"
     r"|o(?=\s))\s*"
 )
-# Headings: "Inclusion Criteria:", "- Key Exclusion criteria", "**INCLUSION CRITERIA**", "## Exclusion",
-# "Inclusion:", "Exclusion criteria for all participants:", "Non-inclusion criteria:", "5.3 Exclusion".
-_HEADING = re.compile(
-    r"(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?(?:the\s+)?((?:[\w/().,-]+\s+){0,4}?)"
-    r"(non[- ]?)?(inclusion|exclusion|eligibility)(\s+crit[a-z]*)?\b([^:]{0,200})",
-    re.IGNORECASE,
-)
-# Words that may precede "Inclusion criteria" in any case; other prefixes must be Title Case ("Phase 1 Key").
-_HEADING_PREFIX = re.compile(
-    r"(?:(?:key|main|general|major|principal|additional|other|specific|selected|study|patients?|participants?|"
-    r"donors?|siblings?|subjects?)\s+)*",
-    re.IGNORECASE,
-)
 # "Inclusion Criteria: age > 18", "Exclusion criteria (healthy subjects): none".
 _INLINE = re.compile(
     r"(?:key\s+|main\s+)?(inclusion|exclusion)(?:\s+crit[a-z]*)?(\s+(?:for|in|of)\s[^:]{1,60})?"
     r"\s*(?:\([^()]{0,60}\))?\s*:\s*(\S.*)",
     re.IGNORECASE,
 )
-_EMPHASIS = " \t*_#"  # markdown emphasis and heading marks around a heading
 _PLACEHOLDER = re.compile(
     r"(?:none|none known|nil|n/?a|not applicable|not specified|see disease characteristics|"
     r"no (?:inclusion|exclusion) criteria|[-.\u2013\u2014]+)[.:]?",
-    re.IGNORECASE,
-)
-# Boilerplate notes that are no criterion and would otherwise be "shared" by thousands of trials.
-_NOTE = re.compile(
-    r"(?:note:?\s*)?(?:(?:other|additional)\s+(?:protocol[- ]defined\s+|drug[- ]specific\s+)?"
-    r"(?:inclusion|exclusion|eligibility)\b.{0,40}\bcriteria\b.{0,40}\bapply"
-    r"|(?:the\s+)?(?:above\s+)?information\s+(?:listed\s+above\s+)?is\s+not\s+intended\b"
-    r"|for\s+more\s+information\b)",
     re.IGNORECASE,
 )
 # A lead-in that only announces the list below it.
@@ -172,6 +149,8 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
     top: _Item | None = None  # the open top-level item sub-items and continuations attach to
     previous_blank = True
     section = 0
+    group: str | None = None  # the group label of a block organised by groups ("Cohort 1" above its headings)
+    bases: dict[int, str | None] = {}  # per section: the scope its heading gives ("Phase 1 Key Inclusion Criteria")
     for raw in text.splitlines():
         literal = raw.lstrip().startswith("\\+")  # "\\+ Doravirine": markdown escaped it, not a bullet
         line = unescape_markdown(raw).expandtabs(4).rstrip()
@@ -186,13 +165,20 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
         bulleted = first > 0
         columns = (indent, indent + first)
         wrapped = not previous_blank and not bulleted and top is not None and indent > top.indent
-        heading = None if wrapped else _heading_kind(body)  # "     exclusion criterion." ends a wrapped line
+        heading = None if wrapped else heading_kind(body)  # "     exclusion criterion." ends a wrapped line
         if heading is not None:
             section += 1
             last = items[-1] if items else None
-            if last and len(last.pieces) == 1 and not last.bulleted and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
-                last.context = True  # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:"
-                last.section = section  # ... scopes the section under that heading
+            scopes = [heading_scope(body)]
+            label = last is not None and len(last.pieces) == 1 and not last.bulleted and last.title
+            if label and (group is not None or (section == 1 and len(items) == 1)) and last is not None:
+                # "Cohort 1" above the block's first heading: the block is a list of groups, each label above a
+                # heading names the group of every section until the next label (NCT01515527)
+                group = _scope_text(_clean(items.pop().pieces[0]))
+            elif label and last is not None and _GROUP_TITLE.fullmatch(_clean(last.pieces[0])):
+                # "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:" scopes that heading's section
+                scopes.insert(0, _scope_text(_clean(items.pop().pieces[0])))
+            bases[section] = SCOPE_SEPARATOR.join(label for label in [group, *scopes] if label) or None
             if heading != "":
                 kind = heading
                 saw_inclusion |= heading == INCLUSION
@@ -237,13 +223,18 @@ def split_criteria(text: str | None) -> tuple[Criterion, ...]:
     criteria: list[Criterion] = []
     levels: list[tuple[bool, str]] = []  # the stand-alone lead-ins and sub-headings in force, outer first
     section = -1
+    fresh = False  # the last item opened a scope and no criterion followed yet
     for item in items:
         if item.section != section:
-            levels, section = [], item.section  # a heading ends every stand-alone scope
-        found, opened = _criteria(item, SCOPE_SEPARATOR.join(label for _, label in levels) or None)
+            levels, section, fresh = [], item.section, False  # a heading ends every stand-alone scope
+        base = bases.get(section)
+        labels = [base] if base else []
+        found, opened = _criteria(item, SCOPE_SEPARATOR.join(labels + [label for _, label in levels]) or None)
         criteria += found
         if opened is not None:
-            levels = _open_scope(levels, opened)
+            # A sub-heading right under another ("Medications", then "Patient took the following ...:") nests.
+            levels = [*levels, (bool(_LEAD_IN.match(opened)), opened)] if fresh else _open_scope(levels, opened)
+        fresh = opened is not None or (fresh and not found)
     return tuple(criteria)
 
 
@@ -272,29 +263,6 @@ def _strip_markers(text: str) -> tuple[str, int]:
         first = first or marker.end()
         text = text[marker.end():]
     return text, first
-
-
-def _heading_kind(body: str) -> str | None:
-    """INCLUSION/EXCLUSION for a heading line, "" for a neutral one ("Eligibility criteria"), else None."""
-    lowered = body.lower()
-    if "clusion" not in lowered and "eligib" not in lowered:
-        return None  # every heading names inclusion, exclusion or eligibility: skip the patterns
-    core = body.strip(_EMPHASIS).rstrip(": \t").strip("*_ ")
-    if len(core) > 200 or _NOTE.match(core):
-        return None
-    match = _HEADING.fullmatch(core)
-    if match is None:
-        return None
-    prefix, negated, word, criteria, tail = match.groups()
-    if not criteria and tail.strip(" -"):
-        return None  # "Inclusion of the child, step 2: ..." is text, not a heading
-    if prefix and not _HEADING_PREFIX.fullmatch(prefix) and not (body.rstrip().endswith(":") or prefix.istitle()):
-        return None  # "Not meeting inclusion criteria" is a criterion; "Phase 1b Key Inclusion Criteria" a heading
-    if ". " in tail or tail.count(" ") > (25 if not prefix else 9):
-        return None
-    if word.lower() == "eligibility":
-        return ""
-    return EXCLUSION if negated or word.lower() == "exclusion" else INCLUSION
 
 
 def _continues(top: _Item, columns: tuple[int, int], bulleted: bool, previous_blank: bool) -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kg.model import Criterion
-from kg.rules import eligibility
+from kg.rules import eligibility, eligibility_headings
 from kg.rules.eligibility import EXCLUSION, INCLUSION, UNSPECIFIED, split_criteria, unescape_markdown
 from tests.rules import baseline_splitter as criteria_text
 
@@ -305,3 +305,80 @@ def test_an_html_comment_between_list_items_is_no_criterion() -> None:
     texts = [criterion.text for criterion in split_criteria(block)]
     assert texts and not any("<!--" in text for text in texts), texts
     assert any("fibrosis stage F2 or F3" in text for text in texts)
+
+
+# ------------------------------------------------------------------ qualified section headings: kind and scope
+
+def test_a_qualified_heading_is_the_scope_of_its_section() -> None:
+    """NCT00584051 (real): one list per group under "Inclusion criteria for <group>" headings; the same criterion
+    in two groups' lists is two criteria, each scoped by its heading. A generic heading gives no scope."""
+    block = ("Inclusion Criteria:\n\nInclusion criteria for asthma group\n\n1. Subjects between 18-40 years of age\n"
+             "2. History of asthma diagnosed by a physician\n\nInclusion criteria for control group\n\n"
+             "1. Subjects between 18-40 years of age\n2. FEV1 greater than 80% predicted\n\nExclusion Criteria:\n\n"
+             "1. Use of systemic corticosteroids 4 weeks prior to initial visit\n")
+    assert [(c.kind, c.text, c.scope) for c in split_criteria(block)] == [
+        (INCLUSION, "Subjects between 18-40 years of age", "Inclusion criteria for asthma group"),
+        (INCLUSION, "History of asthma diagnosed by a physician", "Inclusion criteria for asthma group"),
+        (INCLUSION, "Subjects between 18-40 years of age", "Inclusion criteria for control group"),
+        (INCLUSION, "FEV1 greater than 80% predicted", "Inclusion criteria for control group"),
+        (EXCLUSION, "Use of systemic corticosteroids 4 weeks prior to initial visit", None)]
+
+
+@pytest.mark.parametrize(("heading", "scope"), [
+    ("Inclusion Criteria:", None), ("**Key Exclusion Criteria**", None), ("5.3 Exclusion", None),
+    ("Non-inclusion criteria:", None), ("General Inclusion Criteria:", None),
+    ("Phase 1 Key Inclusion Criteria", "Phase 1 Key Inclusion Criteria"),  # NCT04047862
+    # NCT02724163
+    ("Inclusion criteria for participation in R2.(once open to randomisation in the applicable age group)",
+     "Inclusion criteria for participation in R2.(once open to randomisation in the applicable age group)"),
+    ("**Inclusion Criteria (Controls):**", "Inclusion Criteria (Controls):"),  # NCT01689805
+    # NCT05635643
+    ("Key Inclusion Criteria - Arms 1a, 1b, 2, and 3", "Key Inclusion Criteria - Arms 1a, 1b, 2, and 3"),
+])
+def test_heading_scope(heading: str, scope: str | None) -> None:
+    assert eligibility_headings.heading_kind(heading) in (INCLUSION, EXCLUSION)
+    assert eligibility_headings.heading_scope(heading) == scope
+
+
+def test_a_group_title_above_a_qualified_heading_scopes_its_section_outermost() -> None:
+    """NCT05003804 (real): "Part A1 Only" above "Inclusion criteria 1-4 for all parts plus:"."""
+    block = ("Inclusion Criteria:\n\n* All Parts (A1, A2, B)\n\n  1. Parent must be 18 years or older\n\n"
+             "Part A1 Only\n\nInclusion criteria 1-4 for all parts plus:\n\n"
+             "5 (A1). Subject is between 1 year and \\< 6 years old at the time of enrollment\n")
+    assert [(c.kind, c.scope) for c in split_criteria(block)] == [
+        (INCLUSION, "All Parts (A1, A2, B)"),
+        (INCLUSION, "Part A1 Only \u203a Inclusion criteria 1-4 for all parts plus:")]
+
+
+@pytest.mark.parametrize(("block", "scope"), [
+    # NCT04798079 (real): a group label, then the lead-in for that group.
+    ("Inclusion Criteria:\n\nPregnant Women-\n\nPregnant women who meet all of the following criteria are eligible "
+     "for enrollment as study participants:\n\n1. Age 18 years or older\n\nBiological Fathers-\n\nBiological fathers "
+     "who meet all of the following criteria are eligible for enrollment as study participants:\n\n"
+     "1. Age 18 years or older\n",
+     ["Pregnant Women- \u203a Pregnant women who meet all of the following criteria are eligible for enrollment as "
+      "study participants:", "Biological Fathers- \u203a Biological fathers who meet all of the following criteria "
+      "are eligible for enrollment as study participants:"]),
+    # NCT00267202 (real): a topic label, then a paragraph introducing the list.
+    ("Exclusion Criteria:\n\nProcedural\n\n* Unable to perform spirometry\n\nMedications\n\nPatient took the "
+     "following medications before Visit 0. These medications were not permitted during the trial:\n\n"
+     "* Tricyclic antidepressants within 1 week\n",
+     ["Procedural", "Medications \u203a Patient took the following medications before Visit 0. These medications "
+      "were not permitted during the trial:"]),
+])
+def test_a_sub_heading_right_under_another_nests_under_it(block: str, scope: list[str]) -> None:
+    assert [c.scope for c in split_criteria(block)] == scope
+
+
+def test_a_block_of_groups_scopes_each_groups_sections() -> None:
+    """NCT01515527 (real): "Cohort 1" above the block's first heading, "Cohort 2" above a later one; each label
+    names the group of every section (inclusion and exclusion) until the next label. A short line above a later
+    heading in a block that does not open with a label stays a criterion (B228: "patients with nasal polyposis -")."""
+    block = ("Cohort 1\n\nInclusion Criteria:\n\n1. ECOG performance status of \u2264 2.\n\nExclusion Criteria:\n\n"
+             "1. Pregnant women are excluded from this study.\n\nCohort 2\n\nInclusion Criteria:\n\n"
+             "8. Age \\>/= 18 years\n\nExclusion Criteria:\n\n5. Pregnant women are excluded from this study.\n")
+    assert [(c.kind, c.scope) for c in split_criteria(block)] == [
+        (INCLUSION, "Cohort 1"), (EXCLUSION, "Cohort 1"), (INCLUSION, "Cohort 2"), (EXCLUSION, "Cohort 2")]
+    block = "Inclusion Criteria:\n\npatients with nasal polyposis -\n\nExclusion Criteria:\n\npatients treated\n"
+    assert [(c.text, c.scope) for c in split_criteria(block)] == [("patients with nasal polyposis -", None),
+                                                                  ("patients treated", None)]
