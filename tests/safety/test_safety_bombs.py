@@ -17,9 +17,11 @@ import tracemalloc
 import zlib
 from pathlib import Path
 
+import orjson
 import pytest
 
 from kg.sources.bounded import BoundedStream, ZipBombError, ZipLimits, bounded_lines, check_member
+from kg.sources.ctgov_json_read import read_ctgov_json
 from tests.conftest import DATA, ROOT
 from tests.safety.bombs import GIB, deflate_bomb, one_line_json_bomb
 from tests.safety.helpers import kg_env
@@ -46,6 +48,9 @@ def test_a_3_gib_one_line_member_fails_fast_under_1_gib(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "big.json" in line]
     assert len(lines) == 1 and "zip bomb" in lines[0] and str(bomb) in lines[0], result.stderr
+    # Refused from the sizes its header declares, before a byte is decompressed (the streaming
+    # check would stop it too, once it has decompressed past 4 MiB).
+    assert "declares 3 GiB" in lines[0], lines[0]
     assert "1 loaded, 1 failed, 1 superseded" in result.stderr, result.stderr  # the good study, in and beside the zip
 
 
@@ -125,3 +130,27 @@ def test_an_overlong_line_is_skipped_without_being_kept() -> None:
         tracemalloc.stop()
     assert lines == [(1, b'{"a": 1}\n'), (2, None), (3, b'{"b": 2}\n')]
     assert peak < 24 << 20
+
+
+def test_a_json_lines_file_with_an_overlong_line_is_read_without_keeping_it(tmp_path: Path) -> None:
+    """Through the JSON Lines reader: a 384 MiB line between two studies costs one line, and memory
+    stays near the 64 MiB cap (a reader that keeps the line holds all of it)."""
+    study = orjson.dumps(orjson.loads(GOOD.read_bytes()))  # one line
+    path = tmp_path / "studies.jsonl"
+    with path.open("wb") as out:  # the long line is a hole in a sparse file: nothing written to disk
+        out.write(study + b'\n{"x": "')
+        out.seek(384 << 20, io.SEEK_CUR)
+        out.write(b'"}\n' + study + b"\n")
+    tracemalloc.start()
+    try:
+        kinds: list[str] = []
+        messages: list[str] = []
+        for item in read_ctgov_json(path):
+            kinds.append(type(item).__name__)
+            messages.append(getattr(item, "message", ""))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert kinds == ["RawRecord", "RecordError", "RawRecord"], (kinds, [m[:200] for m in messages])
+    assert "a line longer than 64 MiB" in messages[1], messages[1][:200]
+    assert peak < 192 << 20, f"{peak >> 20} MiB"

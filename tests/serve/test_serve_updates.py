@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -57,6 +58,43 @@ def test_acknowledged_updates_survive_the_next_build(tmp_path: Path) -> None:
         server.stop()
     with open_store(store, read_only=True) as reopened:
         assert reopened.select(COUNT_NOTES).values() == [("3",)]
+
+
+def test_an_update_while_a_build_writes_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    """The update child takes the store's writer lock: while a build holds it (paused after loading),
+    an update is refused naming the build, never acknowledged beside it (it would remove the build's
+    staging generation as abandoned and switch ``active`` under it); once the build is gone it applies."""
+    store = build_store(tmp_path / "store", "examples")
+    (tmp_path / "token").write_text(TOKEN)
+    server = start_kg_serve(store, tmp_path, "--update-token-file", str(tmp_path / "token"))
+    ready = tmp_path / "ready"
+    build = subprocess.Popen([*kg_command(), "build", "tests/data/ctgov-json/single", "--store", str(store),
+                              "--no-resolve"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**environment(), "TRIALKG_FAULT": "loaded:pause", "TRIALKG_FAULT_READY": str(ready)})
+    insert = f'INSERT DATA {{ GRAPH <{NOTES}> {{ <urn:note:1> <urn:says> "note 1" }} }}'
+    try:
+        deadline = time.monotonic() + 300
+        while not (ready.exists() and ready.read_text().strip()):
+            assert build.poll() is None, "the build ended before its fault point"
+            assert time.monotonic() < deadline, "the build did not reach its fault point"
+            time.sleep(0.1)
+        before = os.readlink(store / "active")
+        staging = sorted(store.glob("gen-*"))[-1]
+        assert staging.name != before
+        status, body = _update(server.url, insert, AUTH)
+        assert status != 204, "an update was acknowledged while a build was writing the store"
+        assert status == 500 and b"being written by pid " + str(build.pid).encode() in body, (status, body)
+        assert os.readlink(store / "active") == before and staging.is_dir()  # the build's staging is untouched
+        assert _count(server.url) == 0
+    finally:
+        build.kill()
+        build.wait(timeout=30)
+    try:
+        status, body = _update(server.url, insert, AUTH)  # the build is gone (killed): the update applies
+        assert status == 204, body
+        assert _count(server.url) == 1
+    finally:
+        server.stop()
 
 
 def test_refused_and_failed_updates_change_nothing(tmp_path: Path) -> None:
