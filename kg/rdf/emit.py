@@ -263,7 +263,6 @@ def _eligibility(q: _Quads, t: str, trial: Trial) -> None:
             q.add(t, _CONCEPT_SHORTCUT[criterion.kind], concept)
         q.text(node, TKG.criterionText, criterion.text)
         q.text(node, TKG.criterionScope, criterion.scope)
-        q.text(node, TKG.normalizedText, normal)
         q.add(node, TKG.position, integer(position))
         q.add(node, TKG.criterionConcept, concept)
         q.add(concept, A, TKG.CriterionConcept)
