@@ -34,7 +34,7 @@ def _build(tree: Path, source: Path, work: Path) -> dict[str, float]:
     started = time.perf_counter()
     process = psutil.Popen([sys.executable, "-m", "kg", "build", str(source), "--store", str(store), "--jobs", "2",
                             "--no-resolve", "--report", str(report)], env=env, cwd=tree,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=(work / "stderr.txt").open("wb"))
     peak = 0
     while process.poll() is None:
         try:
@@ -46,7 +46,8 @@ def _build(tree: Path, source: Path, work: Path) -> dict[str, float]:
         time.sleep(0.2)
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"kg build failed in {tree} (exit {process.returncode})")
+        tail = (work / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise SystemExit(f"kg build failed in {tree} (exit {process.returncode}):\n{tail}")
     data = json.loads(report.read_text(encoding="utf-8"))
     post = sum(seconds for stage, seconds in data.get("stage_seconds", {}).items() if "." not in stage)
     return {"wall": wall, "pipeline": data["seconds"] - post, "quads": data["quads"],
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     trees = [(name, Path(path)) for name, _, path in (item.partition("=") for item in args.tree)]
+    args.source = args.source.resolve()
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
     with tempfile.TemporaryDirectory(prefix="compare-trees-") as tmp:
         for run in range(args.runs):
