@@ -195,3 +195,25 @@ def test_sync_keeps_the_ranked_investigator_and_exclusion_pairs_current(tmp_path
     sync([seeds], synced, full=True)
     assert all(_ranked(synced, kind) == [] for kind in ("principal-investigator", "exclusion-criteria"))
     synced.close()
+
+
+def test_control_characters_in_a_value_reach_the_tables_whole(tmp_path: Path) -> None:
+    """Found by the 1,000-example fuzz run: an agency named "0\\r0" stopped the build (DuckDB's CSV
+    reader took the carriage return for a line break). Every value the store holds, control
+    characters and empty strings included, reaches the tables as the store gives it back."""
+    import json
+
+    study = json.loads((ROOT / "tests/data/ctgov-json/single/NCT02210780.json").read_text(encoding="utf-8"))
+    sponsors = study["protocolSection"]["sponsorCollaboratorsModule"]
+    names = ["0\r0", "Line\nbreak Hospital", 'Quote " Clinic', "Tab\tand,comma"]
+    sponsors["leadSponsor"]["name"] = names[0]
+    sponsors["collaborators"] = [{"name": name, "class": "OTHER"} for name in names[1:]]
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(study), encoding="utf-8")
+    store = open_store(tmp_path / "store")
+    report = build([path], store)
+    assert report.records_loaded == 1 and report.records_failed == 0
+    assert _mentions(TableMentions.of(store)) == _mentions(StoreMentions(store))
+    tables = MentionTables(tmp_path / "store" / "active")
+    stored = {name for (name,) in tables.query("SELECT name FROM organizations")}
+    assert set(names) <= stored
