@@ -203,9 +203,16 @@ def test_resolving_an_unchanged_store_again_redirects_nothing() -> None:
          _trial("NCT90000042", PersonMention("John Smith", "PRINCIPAL_INVESTIGATOR", affiliation="Mayo Clinic")))
     resolve(store)
     dump = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
-    first = store.select(dump).values()
+
+    def untimed(rows: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The rows, less the resolution activity's: its IRI and times carry the clock's second."""
+        activity = "https://w3id.org/trialkg/resource/resolution/"
+        return [row for row in rows if not any(value and value.startswith(activity) for value in row)
+                and not row[1].endswith(("startedAtTime", "endedAtTime", "generatedAtTime"))]
+
+    first = untimed(store.select(dump).values())
     surface = iris.resource("person", "j smith")
     assert (surface, OWL_SAME_AS, iris.resource("person", "john smith")) in first  # a surface IRI linked
     report = resolve(store)
     assert report.retired_iris == 0
-    assert store.select(dump).values() == first
+    assert untimed(store.select(dump).values()) == first
