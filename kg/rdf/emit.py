@@ -212,9 +212,11 @@ def _arms_and_interventions(q: _Quads, t: str, trial: Trial) -> None:
         for name in arm.intervention_names:
             for index in _named(trial.interventions, by_name.get(name.casefold(), []), name):
                 q.add(node, TKG.armIntervention, nodes[index])
+    declared = {arm.label for arm in trial.arms}  # a label no arm group has names no arm node this graph states
     for index, intervention in enumerate(trial.interventions):
         for label in intervention.arm_labels:
-            q.add(iri(iris.resource("arm", nct, label)), TKG.armIntervention, nodes[index])
+            if label in declared:
+                q.add(iri(iris.resource("arm", nct, label)), TKG.armIntervention, nodes[index])
 
 
 def _named(interventions: tuple[Intervention, ...], candidates: list[int], name: str) -> list[int]:
