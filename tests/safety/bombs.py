@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 GIB = 1 << 30
@@ -56,3 +58,25 @@ def one_line_json_bomb(path: Path, size: int = 3 * GIB, good: bytes | None = Non
         packed = zlib.compress(good, 9)[2:-4]
         members.append(("good.json", packed, zlib.crc32(good), len(good), 8))
     write_zip(path, members)
+
+
+class GeneratedStream(io.RawIOBase):
+    """A stream of ``head``, then ``size`` bytes of ``fill``, then ``tail``, made as it is read."""
+
+    def __init__(self, head: bytes, fill: bytes, size: int, tail: bytes) -> None:
+        self.parts: Iterator[bytes] = iter([head, *([fill * (size // len(fill) // 64)] * 64), tail])
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        while not self.pending:
+            part = next(self.parts, None)
+            if part is None:
+                return 0
+            self.pending = memoryview(part)
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n

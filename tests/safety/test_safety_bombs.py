@@ -23,7 +23,7 @@ import pytest
 from kg.sources.bounded import BoundedStream, ZipBombError, ZipLimits, bounded_lines, check_member
 from kg.sources.ctgov_json_read import read_ctgov_json
 from tests.conftest import DATA, ROOT
-from tests.safety.bombs import GIB, deflate_bomb, one_line_json_bomb
+from tests.safety.bombs import GIB, GeneratedStream, deflate_bomb, one_line_json_bomb
 from tests.safety.helpers import kg_env
 
 GOOD = DATA / "ctgov-json" / "single" / "NCT00465816.json"
@@ -103,28 +103,11 @@ def test_a_stream_that_declares_nothing_stops_at_the_ratio_with_flat_memory() ->
 
 
 def test_an_overlong_line_is_skipped_without_being_kept() -> None:
-    class Lines(io.RawIOBase):
-        def __init__(self) -> None:
-            self.parts = iter([b'{"a": 1}\n', *([b"x" * (1 << 20)] * 200), b"\n", b'{"b": 2}\n'])
-            self.pending = memoryview(b"")
 
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-            while not self.pending:
-                part = next(self.parts, None)
-                if part is None:
-                    return 0
-                self.pending = memoryview(part)
-            n = min(len(buffer), len(self.pending))
-            buffer[:n] = self.pending[:n]
-            self.pending = self.pending[n:]
-            return n
-
+    stream = io.BufferedReader(GeneratedStream(b'{"a": 1}\n', b"x", 200 << 20, b'\n{"b": 2}\n'))
     tracemalloc.start()
     try:
-        lines = list(bounded_lines(io.BufferedReader(Lines()), 8 << 20))
+        lines = list(bounded_lines(stream, 8 << 20))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

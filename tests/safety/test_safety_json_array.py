@@ -10,7 +10,6 @@ import io
 import json
 import re
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from kg.errors import RecordError, SourceError
 from kg.sources.json_array import CTGOV_ANCHOR, ArrayElement, Limits, read_json_array
 from kg.store import open_store
 from tests.conftest import DATA
+from tests.safety.bombs import GeneratedStream
 
 ARRAY = DATA / "ctgov-json" / "herniated-disc.ctg-studies.json"
 VICTIM = 37
@@ -136,26 +136,6 @@ def test_a_truncated_array_reports_the_cut_and_keeps_what_came_before() -> None:
     assert len(good) == whole and len(errors) == 1 and "truncated" in errors[0].message, errors
 
 
-class _Endless(io.RawIOBase):
-    """A stream of ``head``, then ``size`` bytes of ``fill``, then ``tail``, made as it is read."""
-
-    def __init__(self, head: bytes, fill: bytes, size: int, tail: bytes) -> None:
-        self.parts: Iterator[bytes] = iter([head, *([fill * (size // len(fill) // 64)] * 64), tail])
-        self.pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        while not self.pending:
-            part = next(self.parts, None)
-            if part is None:
-                return 0
-            self.pending = memoryview(part)
-        n = min(len(buffer), len(self.pending))
-        buffer[:n] = self.pending[:n]
-        self.pending = self.pending[n:]
-        return n
 
 
 _SHORT = b'"abcdefgh", '
@@ -169,7 +149,7 @@ def test_limits_hold_before_memory_is_spent(fill: bytes, kind: str) -> None:
     opener = {b"a": b'{"protocolSection": {}, "x": "', b"[": b'{"protocolSection": {}, "x": ', b"7": b'{"x": ',
               _SHORT: b'{"protocolSection": {}, "x": ['}[fill]
     closer = {b"a": b'"}', b"[": b"1}", b"7": b"}", _SHORT: b'"z"]}'}[fill]
-    stream = _Endless(b"[" + good + b",\n" + opener, fill, 64 << 20, closer + b",\n" + good + b"]")
+    stream = GeneratedStream(b"[" + good + b",\n" + opener, fill, 64 << 20, closer + b",\n" + good + b"]")
     tracemalloc.start()
     try:
         items = list(read_json_array(io.BufferedReader(stream), "big.json", anchor=CTGOV_ANCHOR,
