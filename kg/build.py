@@ -30,7 +30,9 @@ from kg.pipeline import Issue, Loaded, RunReport, in_shard, parse_shard, read_ta
 from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
 from kg.store.base import Store
+from kg.store.mention_file import MentionFile
 from kg.store.mention_tables import MentionTables, mention_tables
+from kg.store.nquads_file import NQuadsFileStore
 from kg.store.void import write_void
 
 __all__ = ["BuildReport", "Issue", "build", "build_labelled_store", "in_shard", "parse_shard"]
@@ -94,7 +96,7 @@ class _Loader:
         self.replace_existing = len(store) > 0
         # Resolution's mentions, written as the records load (no read-back): complete when the
         # store starts empty or its tables already covered it.
-        self.tables: MentionTables | None = mention_tables(store) if store.readable else None
+        self.tables = _mention_sink(store)
         self.tables_complete = self.tables is not None and (not self.replace_existing or self.tables.complete)
 
     def add(self, loaded: Loaded) -> None:
@@ -151,6 +153,13 @@ class _Loader:
             self.tables.set_complete(self.tables_complete)
 
 
+def _mention_sink(store: Store) -> MentionTables | MentionFile | None:
+    """Where the mentions go: the store's tables, or the file beside an N-Quads part."""
+    if store.readable:
+        return mention_tables(store)
+    return store.mentions if isinstance(store, NQuadsFileStore) else None
+
+
 def build(
     paths: Iterable[Path | str],
     store: Store,
@@ -162,6 +171,7 @@ def build(
     progress: Callable[[int], None] | None = None,
     shard: tuple[int, int] | None = None,
     resolve: bool = True,
+    describe: bool = True,
 ) -> BuildReport:
     """Build trial records from files and folders into a store, and report what happened.
 
@@ -170,6 +180,8 @@ def build(
     With ``strict`` the first failed record raises its error. ``shard=(i, n)`` builds only
     the records whose id hashes to part i of n (see :func:`in_shard`). ``resolve=False``
     skips the post-load stages (entity resolution, investigator-author links).
+    ``describe=False`` skips the VoID count, for a caller that changes the store after
+    (and then calls :func:`kg.store.void.write_void` itself, once).
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -199,7 +211,7 @@ def build(
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)
         report.stage_summaries.update(stages.summaries)
-    if report.records_loaded and store.readable:
+    if describe and report.records_loaded and store.readable:
         clock = time.perf_counter()
         write_void(store)  # what kg stats reads: counted once here, not per question
         report.stage_seconds["void"] = time.perf_counter() - clock

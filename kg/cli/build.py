@@ -1,12 +1,13 @@
-"""``kg build`` and ``kg formats``: files in, a store out.
+"""``kg build``, ``kg merge`` and ``kg formats``: files in, a store out.
 
 Example:
     >>> sorted(c.name for c in COMMANDS)
-    ['build', 'formats']
+    ['build', 'formats', 'merge']
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -16,9 +17,11 @@ from kg.cli.common import progress_callback, store_dir, store_option, wait_optio
 from kg.cli.progress import bar as progress_bar
 from kg.cli.progress import known_record_count, progress_option, ticking, wanted
 from kg.errors import KGError
+from kg.resolve import PostLoad
 from kg.sources import formats
-from kg.store import StoreDirectory
+from kg.store import Store, StoreDirectory
 from kg.store.nquads_file import NQuadsFileStore
+from kg.store.void import write_void
 
 
 @click.command("build")
@@ -66,15 +69,12 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
         try:
             # The post-load stages run here rather than inside build() so they get a progress line.
             report = build(paths, store, jobs=jobs, strict=strict, format_name=format_name,
-                           progress=progress_callback(bar), shard=shard_part, resolve=False)
+                           progress=progress_callback(bar), shard=shard_part, resolve=False, describe=False)
         finally:
             if bar is not None:
                 bar.close()
-        if run_resolution and report.records_loaded and store.readable:
-            from kg.resolve import post_load
-
-            with ticking(show_progress, "resolving entities, linking authors"):
-                stages = post_load(store)
+        if report.records_loaded and store.readable:
+            stages = _post_load(store, run_resolution, show_progress)
             report.stage_seconds.update(stages.seconds)
             report.stage_summaries.update(stages.summaries)
             report.seconds += sum(seconds for stage, seconds in stages.seconds.items() if "." not in stage)
@@ -84,6 +84,24 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
     _print_report(report, target_dir, total)
     if report.records_loaded == 0:
         raise KGError("nothing could be loaded from the given paths")
+
+
+def _post_load(store: Store, run_resolution: bool, show_progress: bool) -> PostLoad:
+    """The post-load stages with a progress line, then the VoID count of the finished store.
+
+    Why here and not inside build(): the stages get a progress line, and the VoID
+    description is counted last, once, so `kg stats` states what the store holds.
+    """
+    stages = PostLoad()
+    if run_resolution:
+        from kg.resolve import post_load
+
+        with ticking(show_progress, "resolving entities, linking authors"):
+            stages = post_load(store)
+    clock = time.perf_counter()
+    write_void(store)
+    stages.seconds["void"] = time.perf_counter() - clock
+    return stages
 
 
 def _print_report(report: BuildReport, target: Path, total: int, limit: int = 20) -> None:
@@ -131,4 +149,46 @@ def formats_command() -> None:
         click.echo(f"{source_format.name}: {source_format.description}")
 
 
-COMMANDS = (build_command, formats_command)
+@click.command("merge")
+@click.argument("parts", nargs=-1, required=True, type=click.Path(path_type=Path))
+@store_option
+@wait_option
+@progress_option
+@click.option("--resolve/--no-resolve", "run_resolution", default=True, show_default=True,
+              help="After loading, resolve entities over all the parts' mentions and link investigators to authors.")
+def merge_command(parts: tuple[Path, ...], store_path: Path | None, progress: bool | None,
+                  run_resolution: bool) -> None:
+    """Merge the N-Quads parts of a sharded build into a new store, resolved once over all of them.
+
+    Each part needs the mentions file `kg build --nquads-out` writes beside it
+    (part-1.nq.gz -> part-1.mentions.jsonl.gz); parts must be disjoint (--shard I/N).
+
+    \b
+    Example:
+        kg build ctg-studies.json.zip --jobs 2 --shard 1/2 --nquads-out part-1.nq.gz   # machine 1
+        kg build ctg-studies.json.zip --jobs 2 --shard 2/2 --nquads-out part-2.nq.gz   # machine 2
+        kg merge part-1.nq.gz part-2.nq.gz --store kg-store
+    """
+    from kg.merge import merge
+
+    target_dir = store_dir(store_path)
+    show_progress = wanted(progress)
+    with StoreDirectory(target_dir).staging() as store:
+        bar = progress_bar(show_progress, "loading parts", " records", None)
+        try:
+            report = merge(parts, store, resolve=False, describe=False, progress=progress_callback(bar))
+        finally:
+            if bar is not None:
+                bar.close()
+        stages = _post_load(store, run_resolution and report.records_loaded > 0, show_progress)
+        report.stage_seconds.update(stages.seconds)
+        report.stage_summaries.update(stages.summaries)
+        total = len(store)
+    for stage, summary in report.stage_summaries.items():
+        click.echo(f"{stage}: {summary}", err=True)
+    times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stage_seconds.items() if "." not in stage)
+    click.echo(f"merged {report.parts} parts into {target_dir}: {report.records_loaded} records, "
+               f"{report.quads} quads read ({total} in store); load {report.load_seconds:.1f} s, {times}", err=True)
+
+
+COMMANDS = (build_command, formats_command, merge_command)

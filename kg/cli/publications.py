@@ -122,10 +122,12 @@ def link_authors_command(store_path: Path | None, min_confidence: float | None) 
         kg query investigator-authors --param min_confidence=0.6
     """
     from kg.resolve.authorship import MIN_CONFIDENCE, link_investigators_to_authors
+    from kg.store.void import write_void
 
     with _store(store_path) as store:
         report = link_investigators_to_authors(
             store, MIN_CONFIDENCE if min_confidence is None else min_confidence)
+        write_void(store)  # kg stats counts the new links graph
     click.echo(f"linked {report.links} investigator-author pairs ({report.trials} trials with publications, "
                f"{report.publications} publications, {report.investigators} investigators, "
                f"{report.authorships} authors, {report.comparisons} name-blocked comparisons) "

@@ -50,10 +50,12 @@ def resolve_command(store_path: Path | None, progress: bool | None) -> None:
         kg query shared-site --store kg-store
     """
     from kg.resolve.stage import resolve
+    from kg.store.void import write_void
 
     path = existing_store_dir(store_path)
     with open_store(path) as store, ticking(wanted(progress), "resolving entities"):
         report = resolve(store)
+        write_void(store)  # kg stats counts the new resolution graph
     for kind in ("persons", "organizations", "sites", "criteria"):
         part = getattr(report, kind)
         click.echo(f"{kind}: {part.mentions} mentions -> {part.entities} entities "

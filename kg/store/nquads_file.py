@@ -2,7 +2,9 @@
 
 This is the multi-machine path: ``kg build --shard i/n --nquads-out part-i.nq.gz`` on n
 machines gives n files that any SPARQL store's bulk loader ingests (Oxigraph, QLever,
-Virtuoso, GraphDB, Neptune). Each record's quads are written whole, in its own graph.
+Virtuoso, GraphDB, Neptune). Each record's quads are written whole, in its own graph. Beside
+each part go its mentions (:mod:`kg.store.mention_file`), so ``kg merge`` can resolve the
+parts together.
 
 Example:
     >>> import tempfile, pathlib
@@ -21,6 +23,7 @@ from typing import IO
 
 from kg.errors import KGError, StoreError
 from kg.store.base import Store
+from kg.store.mention_file import MentionFile, mentions_path
 from kg.store.results import ResultTable
 
 
@@ -41,7 +44,7 @@ class NQuadsFileStore(Store):
         )
         self._raw = raw
         self._quads = 0
-        self._graphs: set[str] = set()
+        self.mentions = MentionFile(mentions_path(self.path))
 
     def load_nquads(self, data: bytes) -> None:
         try:
@@ -72,6 +75,7 @@ class NQuadsFileStore(Store):
         return self._quads
 
     def close(self) -> None:
+        self.mentions.close()
         if not self._handle.closed:
             self._handle.close()
         if not self._raw.closed:
