@@ -13,7 +13,10 @@ The same code syncs the embedded store and a remote one (a remote store replaces
 chunk of records in one request). Records come from the one pipeline (:func:`kg.pipeline.run`),
 so a synced record graph is the one ``kg build`` would have made. After a sync that changed
 anything, the post-load stages run again (:func:`kg.resolve.post_load`), so resolution and
-author links are never left stale.
+author links are never left stale; with ``resolve=False`` (minutes instead of the
+resolution's time at registry scale) the store's mention tables mark the resolution stale,
+and every reader says so until ``kg resolve``. The resolution itself is not incremental:
+it re-runs over the whole store.
 
 A record whose content changed without a newer last-update date is skipped (the registry
 bumps the date on every change); ``force=True`` replaces every record read.

@@ -162,3 +162,47 @@ def test_sync_report_is_written_as_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     document = orjson.loads(report_path.read_bytes())
     assert (document["added"], document["records_failed"], document["removed"]) == (2, 0, 0)
+
+
+def _export(store: Path) -> list[str]:
+    result = kg("export", "--format", "nquads", "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    return sorted(line for line in result.stdout.splitlines() if "/graph/void>" not in line)
+
+
+def test_a_sync_without_resolution_says_so_until_kg_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kg sync --no-resolve` is the fast daily path; every reader says the resolution is stale until
+    `kg resolve`, which then gives the store a build of the same files gives."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the activities' times and IRIs compare equal
+    store = tmp_path / "store"
+    assert kg("build", str(EXAMPLES), "--store", str(store)).returncode == 0
+    for command in (("stats",), ("query", "shared-site")):
+        assert "stale" not in kg(*command, "--store", str(store)).stderr  # a build resolved what it loaded
+    (tmp_path / "new").mkdir()
+    changed = changed_seed(tmp_path / "new")
+    synced = kg("sync", str(changed), "--store", str(store), "--no-resolve")
+    assert synced.returncode == 0, synced.stderr
+    assert "1 updated" in synced.stderr and "warning: records changed since the last resolution" in synced.stderr
+    for command in (("stats",), ("query", "shared-site")):
+        result = kg(*command, "--store", str(store))
+        assert result.returncode == 0, result.stderr
+        assert "warning: records changed since the last resolution" in result.stderr, command
+    resolved = kg("resolve", "--store", str(store))
+    assert resolved.returncode == 0, resolved.stderr
+    assert "stale" not in kg("query", "shared-site", "--store", str(store)).stderr
+    # the same store as a build of the changed files, resolution and links included
+    rebuilt = tmp_path / "rebuilt"
+    assert kg("build", str(changed), str(CLASSIC), "--store", str(rebuilt)).returncode == 0
+    differing = set(_export(store)) ^ set(_export(rebuilt))
+    assert not {line for line in differing if "/graph/resolution>" in line or "/graph/sharing>" in line
+                or "/graph/links/" in line}
+
+
+def test_a_sync_that_resolves_leaves_nothing_stale(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert kg("build", str(EXAMPLES), "--store", str(store)).returncode == 0
+    (tmp_path / "new").mkdir()
+    synced = kg("sync", str(changed_seed(tmp_path / "new")), "--store", str(store))
+    assert synced.returncode == 0 and "1 updated" in synced.stderr, synced.stderr
+    assert "stale" not in synced.stderr and "resolution:" in synced.stderr
+    assert "stale" not in kg("stats", "--store", str(store)).stderr

@@ -70,3 +70,17 @@ def progress_callback(bar: Any) -> Callable[[int], None] | None:
         bar.update(count)
 
     return advance
+
+
+STALE_RESOLUTION = ("records changed since the last resolution (kg sync --no-resolve, or kg build --no-resolve): "
+                    "the resolution, author-link and sharing graphs describe the store before that change, so "
+                    "shared-* and investigator answers may be out of date; run kg resolve")
+
+
+def warn_if_resolution_stale(store: Store) -> None:
+    """One warning line on stderr when the store's resolution does not cover its records."""
+    from kg.store.mention_tables import resolution_stale
+
+    if resolution_stale(store):
+        click.echo(f"warning: {STALE_RESOLUTION}", err=True)
+

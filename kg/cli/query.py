@@ -12,7 +12,7 @@ from typing import IO
 
 import click
 
-from kg.cli.common import open_existing, store_dir, store_option
+from kg.cli.common import open_existing, store_dir, store_option, warn_if_resolution_stale
 from kg.cli.progress import bar as progress_bar
 from kg.cli.progress import progress_option, wanted
 from kg.queries import CannedQuery, get_query, list_queries
@@ -81,6 +81,7 @@ def query_command(name: str | None, store_path: Path | None, output_format: str,
         opened = open_existing(store_path)
     bar = progress_bar(wanted(progress) and run_all, "queries", " queries", len(selected))
     with opened as store:
+        warn_if_resolution_stale(store)
         for query in selected:
             if bar is not None:
                 bar.set_postfix_str(query.name, refresh=True)
@@ -131,6 +132,7 @@ def stats_command(store_path: Path | None) -> None:
     """
     with open_existing(store_path) as store:
         click.echo(f"store: {store_dir(store_path)}")
+        warn_if_resolution_stale(store)
         void = read_void(store)  # written by the build: instant at any size
         if void is not None:
             click.echo(f"quads: {void.triples}")

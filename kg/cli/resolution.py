@@ -1,8 +1,8 @@
 """``kg resolve`` and ``kg evaluate-resolution``: entity resolution on the command line.
 
-Thin wrappers: :func:`kg.resolve.stage.resolve` re-runs resolution over a built store
-(``kg build`` runs it at the end; re-run it after loading more data in another way, or
-after upgrading trialkg), and :func:`kg.resolve.evaluate.evaluate` scores it
+Thin wrappers: :func:`kg.resolve.post_load` re-runs resolution and the links over a built
+store (``kg build`` runs it at the end; re-run it after ``kg sync --no-resolve``, after
+loading more data in another way, or after upgrading trialkg), and :func:`kg.resolve.evaluate.evaluate` scores it
 against the hand-labelled pairs in ``tests/data/resolution``. This module does not import
 :mod:`kg.cli` (which registers it), so there is no import cycle.
 
@@ -37,30 +37,30 @@ def register(cli: click.Group) -> None:
 @wait_option
 @progress_option
 def resolve_command(store_path: Path | None, progress: bool | None) -> None:
-    """Resolve persons, organisations, sites and criteria; rewrite the resolution graph.
+    """Re-run the post-load stages: entity resolution, investigator-author links, MeSH links.
 
     Mentions of one investigator, one institution, one facility or one eligibility
     requirement across records are linked to one entity (tkg:resolvedAgent,
     tkg:resolvedSite, tkg:resolvedAs, owl:sameAs), with confidence and evidence, in the
     graph https://w3id.org/trialkg/graph/resolution. The shared-* queries join through it.
+    Run it after `kg sync --no-resolve` (the store says its resolution is stale until then).
 
     \b
     Example:
         kg resolve --store kg-store
         kg query shared-site --store kg-store
     """
-    from kg.resolve.stage import resolve
+    from kg.resolve import post_load
     from kg.store.void import write_void
 
     path = existing_store_dir(store_path)
-    with open_store(path) as store, ticking(wanted(progress), "resolving entities"):
-        report = resolve(store)
-        write_void(store)  # kg stats counts the new resolution graph
-    for kind in ("persons", "organizations", "sites", "criteria"):
-        part = getattr(report, kind)
-        click.echo(f"{kind}: {part.mentions} mentions -> {part.entities} entities "
-                   f"({part.merged} merged into another), {part.seconds:.1f} s", err=True)
-    click.echo(f"resolved {path}: {report}", err=True)
+    with open_store(path) as store, ticking(wanted(progress), "resolving entities, linking authors"):
+        stages = post_load(store)
+        write_void(store)  # kg stats counts the new graphs
+    for stage, summary in stages.summaries.items():
+        click.echo(f"{stage}: {summary}", err=True)
+    times = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.seconds.items() if "." not in stage)
+    click.echo(f"resolved {path}: {times}", err=True)
 
 
 @click.command("evaluate-resolution")

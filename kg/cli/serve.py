@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import existing_store_dir, store_option, wait_option
+from kg.cli.common import STALE_RESOLUTION, existing_store_dir, store_option, wait_option
 from kg.errors import KGError
 from kg.store import default_store_path, open_store
 from kg.store.base import Store
@@ -187,9 +187,14 @@ def push_command(endpoint: str | None, update_endpoint: str | None, gsp_endpoint
 @click.option("--format", "format_name", default=None, help="Input format name (default: sniffed per file).")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Write the machine-readable sync report (JSON) here.")
+@click.option("--resolve/--no-resolve", "run_resolution", default=True, show_default=True,
+              help="After changing records, re-run resolution and author links over the whole store "
+                   "(--no-resolve: minutes instead of the resolution's time at registry scale; the store "
+                   "then says its resolution is stale until kg resolve).")
 def sync_command(paths: tuple[Path, ...], store_path: Path | None, endpoint: str | None,
                  update_endpoint: str | None, gsp_endpoint: str | None, token_file: Path | None, full: bool,
-                 force: bool, jobs: int, format_name: str | None, report_path: Path | None) -> None:
+                 force: bool, jobs: int, format_name: str | None, report_path: Path | None,
+                 run_resolution: bool) -> None:
     """Update the store from PATHS, replacing only records that are new or changed.
 
     A record is changed when its last-update date differs from the tkg:lastChanged of its
@@ -200,6 +205,7 @@ def sync_command(paths: tuple[Path, ...], store_path: Path | None, endpoint: str
     Example:
         kg sync daily-download.zip --store kg-store
         kg sync registry/ --full --store kg-store
+        kg sync daily-download.zip --no-resolve && kg resolve     # resolve later
         kg sync changes.jsonl --endpoint http://127.0.0.1:8000/sparql --token-file token.txt
     """
     from kg.sync import SyncReport, sync
@@ -208,12 +214,13 @@ def sync_command(paths: tuple[Path, ...], store_path: Path | None, endpoint: str
     if endpoint:
         where = endpoint
         report = sync(paths, _remote(endpoint, update_endpoint, gsp_endpoint, token_file), full=full, force=force,
-                      jobs=jobs, format_name=format_name)
+                      jobs=jobs, format_name=format_name, resolve=run_resolution)
     else:
         path = store_path if store_path is not None else default_store_path()
         where = str(path)
         with _writable_store(path) as store:
-            report = sync(paths, store, full=full, force=force, jobs=jobs, format_name=format_name)
+            report = sync(paths, store, full=full, force=force, jobs=jobs, format_name=format_name,
+                          resolve=run_resolution)
     if report_path is not None:
         report_path.write_bytes(report.to_json())
     for kind, issues in (("warning", report.warnings), ("error", report.failures)):
@@ -227,6 +234,10 @@ def sync_command(paths: tuple[Path, ...], store_path: Path | None, endpoint: str
                f"{report.updated} updated, {report.unchanged} unchanged, {report.stale} older than the store's, "
                f"{report.removed} removed, {report.records_failed} failed, {report.quads} quads written, "
                f"{report.seconds:.1f} s", err=True)
+    for stage, summary in report.stage_summaries.items():
+        click.echo(f"{stage}: {summary}", err=True)
+    if report.resolution_stale:
+        click.echo(f"warning: {STALE_RESOLUTION}", err=True)
     if report.records_failed and not (report.added + report.updated + report.unchanged + report.stale):
         raise KGError("no record could be read from the given paths")
 

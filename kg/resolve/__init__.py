@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from kg.store.base import Store
+from kg.store.mention_tables import mention_tables
 
 __all__ = ["PostLoad", "post_load"]
 
@@ -53,6 +54,8 @@ def post_load(store: Store) -> PostLoad:
     linked = time.perf_counter()
     mesh = link_mesh_names(store)
     meshed = time.perf_counter()
+    if store.readable:
+        mention_tables(store).mark_resolved()
     kinds = {f"resolution.{kind}": getattr(resolution, kind).seconds
              for kind in ("organizations", "sites", "persons", "criteria")}
     return PostLoad(

@@ -46,6 +46,7 @@ import pyoxigraph as ox
 from kg.errors import StoreError
 from kg.store.faults import fault
 from kg.store.lock import GenerationHold, StoreLock, try_remove_generation
+from kg.store.mention_tables import FILENAME as MENTIONS_FILE
 from kg.store.oxigraph import OxigraphStore
 
 ACTIVE = "active"
@@ -200,6 +201,7 @@ class StoreDirectory:
         try:
             if active is not None:
                 ox.Store.read_only(str(active)).backup(str(target))
+                _copy_beside(active, target)
             store = _StagingStore(target)
         except OSError as error:
             shutil.rmtree(target, ignore_errors=True)
@@ -253,6 +255,17 @@ class StoreDirectory:
                 continue
             try_remove_generation(path)
             fault("prune")
+
+
+def _copy_beside(active: Path, target: Path) -> None:
+    """The files the store keeps beside Oxigraph's (the mention tables), into the new generation.
+
+    Why: Oxigraph's backup copies only its own database; without this, a sync or a second
+    build started from empty mention tables, so resolution fell back to reading the store.
+    """
+    for name in (MENTIONS_FILE, MENTIONS_FILE + ".wal"):
+        if (active / name).is_file():
+            shutil.copy2(active / name, target / name)
 
 
 def _fsync_directory(path: Path) -> None:

@@ -17,7 +17,10 @@ a record (a newer copy, a sync) deletes its rows first. A ``meta`` row says the 
 cover the whole store (``complete``): a store built before the tables existed, or one
 whose tables were lost, has none, and resolution then falls back to reading the store; so
 has one whose tables were written before a table was added (opening them adds the table,
-empty, and marks them incomplete until a build from an empty store writes them all).
+empty, and marks them incomplete until a build from an empty store writes them all). A
+second ``meta`` row says whether the resolution is stale: any change of records marks it,
+the post-load stages clear it, so ``kg sync --no-resolve`` (minutes at registry scale) is
+followed by commands that say the shared-* answers describe the store before the sync.
 
 The file lives in the store's directory (``trialkg-mentions.duckdb``, inside the Oxigraph
 generation it describes, so a crash-safe build switches both at once); an in-memory store
@@ -43,7 +46,7 @@ import orjson
 
 from kg.rdf.mention_rows import TABLES, MentionRows
 
-__all__ = ["FILENAME", "MentionTables", "mention_tables"]
+__all__ = ["FILENAME", "MentionTables", "mention_tables", "resolution_stale"]
 
 FILENAME = "trialkg-mentions.duckdb"
 FLUSH_ROWS = 500_000
@@ -105,8 +108,14 @@ class MentionTables:
             self.removed.add(graph)
 
     def flush(self) -> None:
-        """Deletes, then the pending rows, into the tables (one bulk COPY per table)."""
+        """Deletes, then the pending rows, into the tables (one bulk COPY per table).
+
+        Records changed, so the resolution no longer covers the store until the post-load
+        stages run again (:meth:`mark_resolved`).
+        """
         con = self.con
+        if self.removed or self.pending:
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('resolution', 'stale')")
         if self.removed:
             con.execute("CREATE OR REPLACE TEMP TABLE removed_graphs (graph VARCHAR)")
             self._copy("removed_graphs", ([graph] for graph in sorted(self.removed)))
@@ -139,6 +148,18 @@ class MentionTables:
     def set_complete(self, complete: bool) -> None:
         self.con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", ["yes" if complete else "no"])
 
+    def mark_resolved(self) -> None:
+        """The post-load stages ran over the records as they are now."""
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES ('resolution', 'current')")
+
+    @property
+    def resolution_stale(self) -> bool:
+        """Records changed since the last resolution (a sync or build that did not resolve)."""
+        if self._con is None and not self.exists():
+            return False
+        found = self.con.execute("SELECT value FROM meta WHERE key = 'resolution'").fetchone()
+        return found is not None and found[0] == "stale"
+
     @property
     def complete(self) -> bool:
         if self._con is None and not self.exists():
@@ -161,6 +182,23 @@ class MentionTables:
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+def resolution_stale(store: Any) -> bool:
+    """Whether records changed since the store's last resolution, read without writing.
+
+    For readers (``kg query``, ``kg stats``): the file is opened read-only and only if it
+    exists; a store without tables, or one whose tables cannot be read, is not called stale.
+    """
+    directory = getattr(store, "path", None)
+    if directory is None or not (Path(directory) / FILENAME).is_file():
+        return False
+    try:
+        with duckdb.connect(str(Path(directory) / FILENAME), read_only=True) as con:
+            found = con.execute("SELECT value FROM meta WHERE key = 'resolution'").fetchone()
+    except duckdb.Error:
+        return False
+    return found is not None and found[0] == "stale"
 
 
 _OPEN: weakref.WeakKeyDictionary[Any, MentionTables] = weakref.WeakKeyDictionary()

@@ -23,9 +23,9 @@ from kg.rdf.namespaces import RESOLUTION_GRAPH, SHARING_GRAPH
 from kg.resolve.mention_source import TableMentions, mention_source
 from kg.resolve.mentions import StoreMentions
 from kg.resolve.stage import resolve
-from kg.store import open_store
+from kg.store import StoreDirectory, open_store
 from kg.store.base import Store
-from kg.store.mention_tables import MentionTables
+from kg.store.mention_tables import MentionTables, mention_tables
 from kg.store.void import read_void
 from kg.sync import sync
 
@@ -217,3 +217,14 @@ def test_control_characters_in_a_value_reach_the_tables_whole(tmp_path: Path) ->
     tables = MentionTables(tmp_path / "store" / "active")
     stored = {name for (name,) in tables.query("SELECT name FROM organizations")}
     assert set(names) <= stored
+
+
+def test_every_new_generation_carries_the_mention_tables(tmp_path: Path) -> None:
+    """A sync or re-build works on a copy of the active generation; the copy keeps the tables, so
+    its resolution still reads them instead of falling back to scanning the store."""
+    directory = StoreDirectory(tmp_path / "store")
+    with directory.staging() as store:
+        build([ROOT / "examples"], store)
+    with directory.staging() as store:
+        assert mention_tables(store).complete
+        assert resolve(store).source == "tables"
