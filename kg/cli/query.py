@@ -18,7 +18,7 @@ from kg.cli.progress import progress_option, wanted
 from kg.queries import CannedQuery, get_query, list_queries
 from kg.store.base import Store
 from kg.store.results import FORMATTERS
-from kg.store.void import read_void
+from kg.store.void import count_classes, read_void
 
 
 @click.command("queries")
@@ -141,7 +141,7 @@ def stats_command(store_path: Path | None) -> None:
         else:  # a store built before the VoID description: count it
             click.echo(f"quads: {len(store)}")
             click.echo(f"record graphs: {sum(1 for g in store.graphs() if not g.endswith('/meta'))}")
-            counts = [(cls, count) for cls, count in store.select(get_query("class-counts").sparql).values()]
+            counts = sorted(count_classes(store).items())
         for cls, count in counts:
             local = (cls or "").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
             click.echo(f"{local}: {count}")
