@@ -38,6 +38,7 @@ from kg.rdf.namespaces import META_GRAPH, PREFIXES, PROV
 from kg.rdf.terms import iri
 from kg.resources import data_dir
 from kg.store.base import Store
+from kg.store.oxigraph import OxigraphStore
 from kg.store.results import Term
 
 __all__ = ["ValidationReport", "ValidationResult", "compact", "shapes_path", "validate", "validate_triples"]
@@ -149,27 +150,58 @@ def validate(
     if sample is not None:
         report.sampled_graphs = ordered
     seen: set[ValidationResult] = set()
-    pool = multiprocessing.Pool(jobs) if jobs > 1 and len(batches) > 1 else None
-    window = 2 * max(1, jobs)  # batches in memory at once, whatever the store's size
-    try:
-        for start in range(0, len(batches), window):
-            chunk = batches[start : start + window]
-            work = [_batch_triples(store, batch) for batch in chunk]
-            outcomes = pool.map(_check_batch, work, chunksize=1) if pool else map(_check_batch, work)
-            for batch, (triples, results) in zip(chunk, outcomes, strict=True):
-                report.triples_checked += triples
-                for result in results:
-                    if result not in seen:  # a shared node is checked in every batch naming it
-                        seen.add(result)
-                        report.results.append(result)
-                if progress is not None:
-                    progress(0 if batch == [META_GRAPH] else len(batch))
-    finally:
-        if pool is not None:
-            pool.terminate()
+    for batch, (triples, results) in zip(batches, _outcomes(store, batches, jobs), strict=True):
+        report.triples_checked += triples
+        for result in results:
+            if result not in seen:  # a shared node is checked in every batch naming it
+                seen.add(result)
+                report.results.append(result)
+        if progress is not None:
+            progress(0 if batch == [META_GRAPH] else len(batch))
     report.results.sort(key=lambda r: (r.severity != "Violation", r.shape, r.focus, r.path or "", r.value or ""))
     report.seconds = time.perf_counter() - started
     return report
+
+
+Outcome = tuple[int, list[ValidationResult]]
+
+
+def _outcomes(store: Store, batches: list[list[str]], jobs: int) -> Iterator[Outcome]:
+    """Each batch's triple count and results, in order.
+
+    Why workers read the store themselves: gathering a batch's triples (the SPARQL reads
+    and their result terms) costs about as much as pySHACL checking them, so a parent
+    that gathers for its workers keeps them idle most of the time. An on-disk store is
+    opened read-only in every worker, which then gathers and checks its own batches; an
+    in-memory or remote store is read by the parent, a few batches ahead of the workers.
+    """
+    if jobs <= 1 or len(batches) <= 1:
+        yield from (_check_batch(_batch_triples(store, batch)) for batch in batches)
+        return
+    path = getattr(store, "path", None)
+    if isinstance(store, OxigraphStore) and path is not None:
+        store.flush()  # the workers open what is on disk
+        with multiprocessing.Pool(jobs, initializer=_open_worker_store, initargs=(str(path),)) as pool:
+            yield from pool.imap(_gather_and_check, batches, chunksize=1)
+        return
+    window = 2 * jobs  # batches in memory at once, whatever the store's size
+    with multiprocessing.Pool(jobs) as pool:
+        for start in range(0, len(batches), window):
+            work = [_batch_triples(store, batch) for batch in batches[start : start + window]]
+            yield from pool.map(_check_batch, work, chunksize=1)
+
+
+_worker_store: OxigraphStore | None = None  # a validation worker's own read-only handle on the store
+
+
+def _open_worker_store(path: str) -> None:
+    global _worker_store
+    _worker_store = OxigraphStore(path, read_only=True)
+
+
+def _gather_and_check(graphs: list[str]) -> Outcome:
+    assert _worker_store is not None
+    return _check_batch(_batch_triples(_worker_store, graphs))
 
 
 def _sample_key(graph: str) -> str:
@@ -241,7 +273,7 @@ def _inverse_predicates() -> tuple[str, ...]:
     return tuple(sorted(found)) or ("urn:trialkg:none",)
 
 
-def _check_batch(work: tuple[list[Triple], frozenset[str]]) -> tuple[int, list[ValidationResult]]:
+def _check_batch(work: tuple[list[Triple], frozenset[str]]) -> Outcome:
     triples, described = work
     results = validate_triples(triples)
     return len(triples), [r for r in results if r.focus in described or r.focus.startswith('"')]

@@ -27,7 +27,8 @@ def seed_store() -> Store:
     return store
 
 
-def run_kg(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_kg(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+           timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run the real ``kg`` command line (as ``python -m kg``) and capture its output."""
     return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=300)
+                          timeout=timeout)
