@@ -125,7 +125,7 @@ def _rdf_graph(rdflib_format: str, quads: bool = False) -> Callable[[bytes], rdf
                 union.add((s, p, o))
             return union
         if rdflib_format == "json-ld":  # the shipped context inline: rdflib would fetch its IRI
-            from kg.export.jsonld import with_inline_context
+            from kg.store.jsonld import with_inline_context
 
             return rdflib.Graph().parse(data=with_inline_context(data), format=rdflib_format)
         return rdflib.Graph().parse(data=data, format=rdflib_format)

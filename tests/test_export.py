@@ -12,7 +12,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kg.export.jsonld import (
+from kg.store.jsonld import (
     CONTEXT_IRI,
     build_context,
     context_path,
@@ -110,7 +110,7 @@ def _triples(graph: rdflib.Graph) -> set[tuple[str, ...]]:
 
 
 def test_shipped_context_is_what_the_ontology_gives() -> None:
-    """ontology/context.jsonld is generated (python -m kg.export.jsonld); a changed ontology must regenerate it."""
+    """ontology/context.jsonld is generated (python -m kg.store.jsonld); a changed ontology must regenerate it."""
     assert load_context() == build_context()
     assert json.loads(context_path().read_text("utf-8"))["@context"]["briefTitle"] == "tkg:briefTitle"
     assert load_context()["@context"]["enrollment"] == {"@id": "tkg:enrollment", "@type": "xsd:integer"}

@@ -3,7 +3,7 @@
 N-Quads and N-Triples are sorted line by line (byte order), which makes two builds of
 the same input compare with ``diff``. Turtle and JSON-LD are written for people and
 linked-data tools from the same sorted triples (:mod:`kg.export.turtle`: subjects sorted,
-predicates grouped; :mod:`kg.export.jsonld`: compact, under the published context, with the
+predicates grouped; :mod:`kg.store.jsonld`: compact, under the published context, with the
 ontology's schema.org/FOAF/BIBO alignment types); TriG comes from Oxigraph with our prefixes.
 
 Example:
@@ -47,8 +47,8 @@ def export_rdf(store: Store, out: IO[bytes], format_name: str, *, progress: Call
     elif format_name == "trig":
         store.dump(out, format_name, prefixes=True)
     elif format_name in {"turtle", "jsonld"}:
-        from kg.export.jsonld import write_jsonld
         from kg.export.turtle import write_turtle
+        from kg.store.jsonld import write_jsonld
 
         writer = write_turtle if format_name == "turtle" else write_jsonld
         writer(_counted(sorted_lines(store, "ntriples"), progress, on_total), out)

@@ -232,6 +232,7 @@ def create_app(config: ServeConfig) -> Any:
         Route("/health", health, methods=["GET", "HEAD"]),
         Route("/", pages.home, methods=["GET", "HEAD"], name="home"),
         Route("/ontology", pages.ontology, methods=["GET", "HEAD"], name="ontology"),
+        Route("/context.jsonld", pages.jsonld_context, methods=["GET", "HEAD"], name="context"),
         Route("/describe", pages.describe, methods=["GET", "HEAD"], name="describe"),
         Route("/study/{rest:path}", pages.mounted, methods=["GET", "HEAD"]),
         Route("/resource/{rest:path}", pages.mounted, methods=["GET", "HEAD"]),

@@ -165,6 +165,13 @@ async def ontology(request: Request) -> Response:
     return Response(ontology_path().read_bytes(), media_type="text/turtle; charset=utf-8")
 
 
+async def jsonld_context(request: Request) -> Response:
+    """The JSON-LD context the endpoint's and the export's documents name (``/context.jsonld``)."""
+    from kg.store.jsonld import context_path
+
+    return Response(context_path().read_bytes(), media_type="application/ld+json")
+
+
 @functools.lru_cache(maxsize=1)
 def ontology_terms() -> list[dict[str, Any]]:
     """The ontology's terms (IRI, kind, label, comment), read with rdflib from the packaged Turtle file."""

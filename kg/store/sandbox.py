@@ -47,8 +47,10 @@ from typing import IO, Any, cast
 from kg.errors import KGError
 from kg.store import remote_access
 from kg.store.generations import ACTIVE, StoreDirectory
+from kg.store.jsonld import write_jsonld
 from kg.store.lock import GenerationHold
 from kg.store.results import Term
+from kg.store.triples import triple_terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +199,11 @@ class _Session:
             rdf_format = ox.RdfFormat.from_media_type(media) if media else None
             if rdf_format is None:
                 raise QueryFailure("form", "graph")
-            result.serialize(cast(IO[bytes], out), rdf_format)
+            if rdf_format == ox.RdfFormat.JSON_LD:  # compact under the shipped context (inline), exactly the answer
+                triples = sorted(map(triple_terms, result), key=lambda t: (t[0].kind, t[0].value))
+                write_jsonld(triples, cast(IO[bytes], out), aligned=False, inline_context=True)
+            else:
+                result.serialize(cast(IO[bytes], out), rdf_format)
         else:
             form = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
             media = request["results_media"]

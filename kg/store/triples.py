@@ -30,7 +30,12 @@ def _term(node: object) -> Term:
     raise ValueError(f"unexpected term in N-Triples: {node!r}")
 
 
+def triple_terms(triple: ox.Triple) -> Triple:
+    """One engine triple (a CONSTRUCT answer's) as terms."""
+    return _term(triple.subject), _term(triple.predicate), _term(triple.object)
+
+
 def parse_ntriples(data: bytes) -> Iterator[Triple]:
     """The triples of N-Triples text, in the order written."""
     for triple in ox.parse(data, ox.RdfFormat.N_TRIPLES):
-        yield _term(triple.subject), _term(triple.predicate), _term(triple.object)
+        yield triple_terms(triple)

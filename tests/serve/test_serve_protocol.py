@@ -261,3 +261,40 @@ def test_person_page_lists_all_resolved_trials_and_criteria_read_as_text(server:
                                                                              "NCT01178333"))
     status, _, body = fetch(server + "/study/NCT05659342", accept="text/html")
     assert status == 200 and b"Both gender Male &amp; Female" in body and b"\\&amp;" not in body
+
+
+def _rdflib_triples(graph: rdflib.Graph) -> set[tuple[str, str, str]]:
+    return {(s.n3(), p.n3(), o.n3()) for s, p, o in graph}
+
+
+def test_jsonld_answers_are_compact_under_the_shipped_context_and_read_back_offline(server: str) -> None:
+    """A CONSTRUCT and a linked-data page in JSON-LD: short terms from the shipped context (held
+    inline, so no client fetches anything), and exactly the graph the N-Triples answer gives, as
+    rdflib, PyLD and pyoxigraph read them with no network."""
+    from pyld import jsonld
+
+    from kg.store.jsonld import load_context
+
+    construct = f"CONSTRUCT {{ <{TRIAL}> ?p ?o . ?o ?q ?r }} WHERE {{ <{TRIAL}> ?p ?o OPTIONAL {{ ?o ?q ?r }} }}"
+    for url in (query_url(server, construct), server + "/study/NCT01374854"):
+        status, headers, body = fetch(url, accept="application/ld+json")
+        assert status == 200 and headers["content-type"] == "application/ld+json"
+        document = orjson.loads(body)
+        assert document["@context"] == load_context()["@context"]
+        trial = next(node for node in document["@graph"] if node.get("nctId") == "NCT01374854")
+        assert trial["@id"] == "ct:NCT01374854"  # prefixes and terms from the context
+        assert "Trial" in trial["@type"] and "briefTitle" in trial and "hasArm" in trial
+        expected = rdflib.Graph().parse(data=fetch(url, accept="application/n-triples")[2], format="nt")
+        assert len(expected) > 50
+        assert _rdflib_triples(rdflib.Graph().parse(data=body, format="json-ld")) == _rdflib_triples(expected)
+        from_pyld = rdflib.Graph().parse(data=jsonld.to_rdf(document, {"format": "application/n-quads"}), format="nt")
+        assert _rdflib_triples(from_pyld) == _rdflib_triples(expected)
+        assert len(set(ox.parse(body, ox.RdfFormat.JSON_LD))) == len(expected)
+
+
+def test_the_context_documents_name_is_served(server: str) -> None:
+    from kg.store.jsonld import context_path
+
+    status, headers, body = fetch(server + "/context.jsonld")
+    assert status == 200 and headers["content-type"] == "application/ld+json"
+    assert body == context_path().read_bytes()

@@ -225,16 +225,20 @@ class _Compactor:
         return node if coercion == "@id" else {"@id": node}
 
 
-def write_jsonld(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes], *, aligned: bool = True) -> None:
+def write_jsonld(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes], *, aligned: bool = True,
+                 inline_context: bool = False) -> None:
     """Write triples, grouped by subject in the order given, as one compact document.
 
     Each subject becomes one node object (``@id``, ``@type``, then its properties by name);
     triples of one subject must come together (sorted input does this). With ``aligned``,
-    instances also carry the outside classes their trialkg classes are aligned to.
+    instances also carry the outside classes their trialkg classes are aligned to. With
+    ``inline_context`` the document holds the context itself instead of its IRI: what the
+    SPARQL endpoint answers, so any client (pyoxigraph, rdflib, PyLD) reads it offline.
     """
-    compactor = _Compactor(load_context()["@context"])
+    context = load_context()["@context"]
+    compactor = _Compactor(context)
     alignments = alignment_types() if aligned else {}
-    out.write(b'{\n  "@context": ' + orjson.dumps(CONTEXT_IRI) + b',\n  "@graph": [')
+    out.write(b'{\n  "@context": ' + orjson.dumps(context if inline_context else CONTEXT_IRI) + b',\n  "@graph": [')
     first = True
     for subject, group in itertools.groupby(triples, key=lambda triple: triple[0]):
         node: dict[str, Any] = {"@id": compactor.node_id(subject)}
@@ -259,7 +263,7 @@ def write_jsonld(triples: Iterable[tuple[Term, Term, Term]], out: IO[bytes], *, 
     out.write(b"\n  ]\n}\n" if not first else b"]\n}\n")
 
 
-if __name__ == "__main__":  # regenerate the shipped context: python -m kg.export.jsonld > ontology/context.jsonld
+if __name__ == "__main__":  # regenerate the shipped context: python -m kg.store.jsonld > ontology/context.jsonld
     import sys
 
     sys.stdout.write(json.dumps(build_context(), indent=2, ensure_ascii=False) + "\n")
