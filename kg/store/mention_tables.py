@@ -155,17 +155,18 @@ class MentionTables:
     @property
     def resolution_stale(self) -> bool:
         """Records changed since the last resolution (a sync or build that did not resolve)."""
-        if self._con is None and not self.exists():
-            return False
-        found = self.con.execute("SELECT value FROM meta WHERE key = 'resolution'").fetchone()
-        return found is not None and found[0] == "stale"
+        return self._meta("resolution") == "stale"
 
     @property
     def complete(self) -> bool:
+        return self._meta("complete") == "yes"
+
+    def _meta(self, key: str) -> str | None:
+        """A ``meta`` value, None when unset (or no tables exist: nothing is created to read it)."""
         if self._con is None and not self.exists():
-            return False
-        found = self.con.execute("SELECT value FROM meta WHERE key = 'complete'").fetchone()
-        return found is not None and found[0] == "yes"
+            return None
+        found = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if found is None else str(found[0])
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
