@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from kg.rdf.namespaces import META_GRAPH, PREFIXES, PROV
+from kg.rdf.namespaces import GRAPH, META_GRAPH, PREFIXES, PROV
 from kg.rdf.terms import iri
 from kg.resources import data_dir
 from kg.store.base import Store
@@ -144,11 +144,16 @@ def validate(
     report = ValidationReport(graphs_total=len(graphs))
     chosen = sorted(graphs, key=_sample_key)[:sample] if sample is not None else graphs
     batches: list[list[str]] = [[META_GRAPH]] if sample is None and store.has_graph(META_GRAPH) else []
-    ordered = sorted(chosen)
-    batches += [ordered[i : i + batch_graphs] for i in range(0, len(ordered), batch_graphs)]
+    # The store-wide graphs (resolution, sharing, links, VoID) are each as large as hundreds of
+    # records: each is a batch of its own, first, so one worker checks it while the others take
+    # the record graphs, instead of all waiting at the end for one batch that holds them all.
+    ordered = sorted(chosen, key=lambda graph: (not _store_wide(graph), graph))
+    wide = sum(1 for graph in ordered if _store_wide(graph))
+    batches += [[graph] for graph in ordered[:wide]]
+    batches += [ordered[i : i + batch_graphs] for i in range(wide, len(ordered), batch_graphs)]
     report.graphs_checked = len(chosen)
     if sample is not None:
-        report.sampled_graphs = ordered
+        report.sampled_graphs = sorted(chosen)
     seen: set[ValidationResult] = set()
     for batch, (triples, results) in zip(batches, _outcomes(store, batches, jobs), strict=True):
         report.triples_checked += triples
@@ -202,6 +207,11 @@ def _open_worker_store(path: str) -> None:
 def _gather_and_check(graphs: list[str]) -> Outcome:
     assert _worker_store is not None
     return _check_batch(_batch_triples(_worker_store, graphs))
+
+
+def _store_wide(graph: str) -> bool:
+    """A graph the post-load stages write about the whole store, not one source record's."""
+    return not graph.startswith(tuple(GRAPH + kind + "/" for kind in ("ctgov", "pubmed")))
 
 
 def _sample_key(graph: str) -> str:

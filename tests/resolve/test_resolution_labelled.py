@@ -62,7 +62,8 @@ def test_the_commands_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
         build([EXAMPLES], store)
     result = CliRunner().invoke(resolve_command, ["--store", str(tmp_path / "store")])
     assert result.exit_code == 0, result.output
-    assert "persons: 2 mentions -> 1 entities" in result.output
+    assert "resolution: 2 person mentions -> 1," in result.output  # kg resolve runs every post-load stage
+    assert "authorship: " in result.output and "mesh: " in result.output
     labels = tmp_path / "labels"
     labels.mkdir()
     (labels / "sources.txt").write_text(f"{EXAMPLES}\n", encoding="utf-8")
