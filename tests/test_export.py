@@ -12,6 +12,9 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
 
+from kg.export.rdf import export_rdf
+from kg.resources import ontology_path
+from kg.store.base import Store
 from kg.store.jsonld import (
     CONTEXT_IRI,
     build_context,
@@ -20,9 +23,6 @@ from kg.store.jsonld import (
     load_context,
     with_inline_context,
 )
-from kg.export.rdf import export_rdf
-from kg.resources import ontology_path
-from kg.store.base import Store
 
 TKG = "https://w3id.org/trialkg/ontology#"
 

@@ -293,7 +293,9 @@ class _Child:
                 [sys.executable, "-m", "kg.store.sandbox", role, str(location), str(memory_mb),
                  str(child_reads), str(child_writes)],
                 pass_fds=(child_reads, child_writes), stdin=subprocess.DEVNULL,
-                env={**os.environ, "RUST_BACKTRACE": "0"})
+                # Two malloc arenas: RLIMIT_AS counts the 64 MiB glibc reserves per thread's arena, so
+                # without it the cap measured how many threads had allocated, not the memory used.
+                env={**os.environ, "RUST_BACKTRACE": "0", "MALLOC_ARENA_MAX": "2"})
         except BaseException:
             for fd in (parent_writes, parent_reads):
                 os.close(fd)
