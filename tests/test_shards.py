@@ -123,8 +123,12 @@ def test_merge_refuses_parts_it_cannot_resolve_whole(tmp_path: Path) -> None:
     lone.write_bytes(parts[0].read_bytes())
     with pytest.raises(KGError, match=r"lone\.nq\.gz.*no mentions beside this part|no mentions beside this part"):
         merge([lone], open_store(None))
-    mentions_path(lone).write_bytes(gzip.compress(gzip.decompress(mentions_path(parts[0]).read_bytes())[:-40]))
+    lines = gzip.decompress(mentions_path(parts[0]).read_bytes()).splitlines(keepends=True)
+    mentions_path(lone).write_bytes(gzip.compress(b"".join(lines[:-1])[:-40]))  # cut inside a line
     with pytest.raises(KGError, match=r"lone\.mentions\.jsonl\.gz"):
+        merge([lone], open_store(None))
+    mentions_path(lone).write_bytes(gzip.compress(b"".join(lines[:-1])))  # whole lines, but unfinished
+    with pytest.raises(KGError, match=r"lone\.mentions\.jsonl\.gz.*before its shard finished"):
         merge([lone], open_store(None))
     # a store that holds records already
     full = open_store(None)
