@@ -74,6 +74,7 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
             measured = row.get("resolution_kind_seconds", {})
             lines.append(f"| {row['n']:,} | " + " | ".join(
                 f"{1000 * measured[kind] / row['n']:.2f}" if kind in measured else "—" for kind in kinds) + " |")
+    lines += _stage_memory(results["builds"])
     names = sorted({name for row in results["builds"] for name in row["queries"]})
     lines += ["", "## Canned query latency (Oxigraph store, fresh process)", "",
               "| query | " + " | ".join(f"{row['n']:,}" for row in results["builds"]) + " |",
@@ -244,3 +245,23 @@ if __name__ == "__main__":
     data = json.loads((root / "registry.json").read_text())
     write_report(data, root / "registry.md", root / "registry.png")
     print(f"wrote {root / 'registry.md'}", file=sys.stderr)
+
+
+_STAGES = ("pipeline.workers", "pipeline", "resolution.organizations", "resolution.sites", "resolution.persons",
+           "resolution.criteria", "resolution", "authorship", "mesh")
+
+
+def _stage_memory(builds: list[dict[str, Any]]) -> list[str]:
+    """The build's peak RSS so far at the end of each stage: the first column that jumps raised the peak."""
+    measured = [row for row in builds if row.get("stage_peak_rss_bytes")]
+    if not measured:
+        return []
+    lines = ["", "Peak RSS of the build process so far at the end of each stage (MiB; from the build's report: "
+             "`getrusage`, so a stage's figure includes the stages before it; \"workers\" is the largest parse "
+             "worker). Sizes measured before this column existed have no row.", "",
+             "| studies | " + " | ".join(_STAGES) + " |", "|---:|" + "---:|" * len(_STAGES)]
+    for row in measured:
+        peaks = row["stage_peak_rss_bytes"]
+        lines.append(f"| {row['n']:,} | " + " | ".join(
+            f"{peaks[stage] / 1024**2:,.0f}" if stage in peaks else "—" for stage in _STAGES) + " |")
+    return lines

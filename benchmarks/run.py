@@ -173,6 +173,8 @@ def bench_build(n: int, seed: int, jobs: int) -> dict[str, Any]:
         "extract_seconds": report["seconds"] - report["load_seconds"],
         "failed": report["records_failed"],
         "peak_rss_bytes": peak,
+        # The build's own figures: its peak so far at the end of each stage (kg.measure), main process.
+        "stage_peak_rss_bytes": report.get("stage_peak_rss", {}),
         "store_bytes": _du(active),
         "input_bytes": source.stat().st_size,
     }

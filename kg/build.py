@@ -26,6 +26,7 @@ from pathlib import Path
 import orjson
 
 from kg.errors import RecordError
+from kg.measure import peak_rss
 from kg.pipeline import Issue, Loaded, RunReport, in_shard, parse_shard, read_tasks, run
 from kg.rdf.provenance import BuildContext
 from kg.resolve import post_load
@@ -47,6 +48,9 @@ class BuildReport(RunReport):
     load_seconds: float = 0.0  # of which: waiting for the store to take the quads
     stage_seconds: dict[str, float] = field(default_factory=dict)  # post-load stages (resolution, ...)
     stage_summaries: dict[str, str] = field(default_factory=dict)  # one line per post-load stage
+    # Peak resident memory (bytes) so far at the end of the pipeline and of each post-load stage, this
+    # process; "pipeline.workers" is the largest parse worker's (kg.measure).
+    stage_peak_rss: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         """The machine-readable report (``kg build --report FILE``)."""
@@ -207,10 +211,12 @@ def build(
         raise RecordError(first.reason, source=first.source, record=first.record)
     loader.finish()
     store.flush()
+    report.stage_peak_rss.update({"pipeline": peak_rss(), "pipeline.workers": peak_rss(children=True)})
     if resolve and report.records_loaded and _resolvable(store):
         stages = post_load(store)
         report.stage_seconds.update(stages.seconds)
         report.stage_summaries.update(stages.summaries)
+        report.stage_peak_rss.update(stages.peak_rss)
     if describe and report.records_loaded and store.readable:
         clock = time.perf_counter()
         write_void(store)  # what kg stats reads: counted once here, not per question

@@ -77,6 +77,7 @@ def build_command(paths: tuple[Path, ...], store_path: Path | None, jobs: int, s
             stages = _post_load(store, run_resolution, show_progress)
             report.stage_seconds.update(stages.seconds)
             report.stage_summaries.update(stages.summaries)
+            report.stage_peak_rss.update(stages.peak_rss)
             report.seconds += sum(seconds for stage, seconds in stages.seconds.items() if "." not in stage)
         total = len(store)
     if report_path is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from kg.measure import peak_rss
 from kg.store.base import Store
 from kg.store.mention_tables import mention_tables
 
@@ -35,6 +36,7 @@ class PostLoad:
 
     seconds: dict[str, float] = field(default_factory=dict)
     summaries: dict[str, str] = field(default_factory=dict)
+    peak_rss: dict[str, int] = field(default_factory=dict)  # bytes, peak so far at each stage's end (kg.measure)
 
 
 def post_load(store: Store) -> PostLoad:
@@ -49,16 +51,18 @@ def post_load(store: Store) -> PostLoad:
 
     started = time.perf_counter()
     resolution = resolve(store)
-    resolved = time.perf_counter()
+    resolved, resolved_rss = time.perf_counter(), peak_rss()
     links = link_investigators_to_authors(store)
-    linked = time.perf_counter()
+    linked, linked_rss = time.perf_counter(), peak_rss()
     mesh = link_mesh_names(store)
     meshed = time.perf_counter()
     if store.readable:
         mention_tables(store).mark_resolved()
-    kinds = {f"resolution.{kind}": getattr(resolution, kind).seconds
-             for kind in ("organizations", "sites", "persons", "criteria")}
+    names = ("organizations", "sites", "persons", "criteria")
+    kinds = {f"resolution.{kind}": getattr(resolution, kind).seconds for kind in names}
     return PostLoad(
         seconds={"resolution": resolved - started, **kinds, "authorship": linked - resolved, "mesh": meshed - linked},
         summaries={"resolution": str(resolution), "authorship": links.summary(), "mesh": mesh.summary()},
+        peak_rss={**{f"resolution.{kind}": getattr(resolution, kind).peak_rss_bytes for kind in names},
+                  "resolution": resolved_rss, "authorship": linked_rss, "mesh": peak_rss()},
     )

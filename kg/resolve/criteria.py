@@ -11,18 +11,21 @@ canonical concept is its smallest IRI, so a later merge always keeps one of the 
 Example:
     >>> result = resolve_criteria([("c:1", "baseline hemoglobin below normal"), ("c:2", "baseline hgb below normal"),
     ...                            ("c:3", "age > 18 years"), ("c:4", "age >= 18 years")])
-    >>> result.canonical["c:2"], result.canonical["c:4"]
-    ('c:1', 'c:4')
+    >>> result.canonical_of("c:2"), result.canonical_of("c:4"), result.canonical_of("c:5")
+    ('c:1', 'c:4', None)
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import bisect
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from kg.resolve.cluster import Edge, candidate_pairs, cluster
-from kg.resolve.criteria_match import CriterionForm, blocking_tokens, criterion_form, match_criteria
+from kg.resolve.cluster import Edge, cluster
+from kg.resolve.criteria_match import CriterionForm, match_criteria
+from kg.resolve.criteria_tables import CriteriaTables
 
 MAX_BLOCK = 300
 MIN_OVERLAP = 0.5
@@ -43,8 +46,14 @@ MAX_KEYS = 3
 
 @dataclass
 class CriteriaResolution:
-    canonical: dict[str, str] = field(default_factory=dict)
-    confidence: dict[str, float] = field(default_factory=dict)
+    """Which concepts merged: only those are in ``canonical`` and ``confidence`` (millions are not).
+
+    ``iris`` lists every concept resolved, sorted; :meth:`canonical_of` answers for any IRI.
+    """
+
+    iris: list[str] = field(default_factory=list)
+    canonical: dict[str, str] = field(default_factory=dict)  # each member of a cluster of two or more
+    confidence: dict[str, float] = field(default_factory=dict)  # each such cluster's canonical concept
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
     comparisons: int = 0  # candidate pairs of concepts considered: bounded per concept, never all pairs
 
@@ -52,54 +61,71 @@ class CriteriaResolution:
     def merged(self) -> int:
         return sum(1 for concept, canonical in self.canonical.items() if concept != canonical)
 
+    @property
+    def clusters(self) -> int:
+        return len(self.iris) - self.merged
 
-def resolve_criteria(concepts: list[tuple[str, str]]) -> CriteriaResolution:
-    """Cluster criterion concepts given as (IRI, normalised text), sorted by IRI."""
-    iris = [iri for iri, _ in concepts]
-    forms = [criterion_form(text, normalized=True) for _, text in concepts]
-    token_sets = [blocking_tokens(form) for form in forms]
-    df: Counter[str] = Counter(t for tokens in token_sets for t in tokens)
-    keys: dict[int, list[str]] = {}
-    order: list[str] = []  # rarest words first: near-duplicates sort next to each other in a block
-    for index, tokens in enumerate(token_sets):
-        ranked = sorted(tokens, key=lambda t: (df[t], t))
-        order.append(" ".join(ranked))
-        # Matching criteria state the same numbers and bound the same variables the same way:
-        # keying blocks by that too keeps "... within 6 months" away from "... within 12 months".
-        signature = _signature(forms[index])
-        prefix = min(MAX_KEYS, len(ranked) - math.ceil(INDEX_OVERLAP * len(ranked)) + 1)
-        keys[index] = [signature + token for token in ranked[:prefix]]
-    edges: list[Edge] = []
+    def canonical_of(self, iri: str) -> str | None:
+        """The concept ``iri`` resolves to (itself when it merged with none); None when not resolved here."""
+        found = self.canonical.get(iri)
+        if found is not None:
+            return found
+        index = bisect.bisect_left(self.iris, iri)
+        return iri if index < len(self.iris) and self.iris[index] == iri else None
+
+
+def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | None = None,
+                     jobs: int | None = None) -> CriteriaResolution:
+    """Cluster criterion concepts given as (IRI, normalised text), sorted by IRI.
+
+    The forms, words and candidate pairs live in DuckDB tables in a temporary directory
+    (under ``workdir`` if given; :mod:`kg.resolve.criteria_tables`): Python holds the IRIs,
+    one batch of candidate pairs and the matches, so memory does not grow with the forms.
+    Past the first few thousand concepts, forms are computed and pairs scored in ``jobs``
+    processes (default: every core), since resolution runs after the load has freed them.
+    """
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
     result = CriteriaResolution()
-    for a, b in candidate_pairs(keys, MAX_BLOCK, order, WINDOW):
-        result.comparisons += 1
-        left, right = token_sets[a], token_sets[b]
-        if len(left & right) < MIN_OVERLAP * max(len(left), len(right)):
-            continue  # cheaper than matching: near-duplicates share at least half their words
-        score = match_criteria(forms[a], forms[b])
-        if score:
-            edges.append(Edge(score, a, b, _evidence(forms[a], forms[b])))
+    iris = result.iris
+
+    def texts() -> Iterator[str]:
+        for iri, text in concepts:
+            if iris and iri <= iris[-1]:
+                raise ValueError(f"criterion concepts must come sorted by IRI, once each: {iri!r} after {iris[-1]!r}")
+            iris.append(iri)
+            yield text
+
+    edges: list[Edge] = []
+    matched: dict[int, CriterionForm] = {}  # the forms of matched concepts: what merging clusters compares
+    with CriteriaTables(workdir, jobs) as tables:
+        tables.add(texts())
+        result.comparisons = tables.candidates(MAX_KEYS, INDEX_OVERLAP, MAX_BLOCK, WINDOW)
+        for score, a, b, form_a, form_b in tables.matches(MIN_OVERLAP):
+            edges.append(Edge(score, a, b, _evidence(form_a, form_b)))
+            matched[a], matched[b] = form_a, form_b
+
+    # Only matched concepts can merge: cluster those, numbered 0..m-1 in IRI order.
+    nodes = sorted(matched)
+    position = {node: index for index, node in enumerate(nodes)}
 
     def compatible(left: list[int], right: list[int]) -> bool:
-        return match_criteria(forms[min(left)], forms[min(right)]) > 0
+        return match_criteria(matched[nodes[min(left)]], matched[nodes[min(right)]]) > 0
 
-    uf, used = cluster(len(iris), edges, compatible)
+    uf, used = cluster(len(nodes), [Edge(e.score, position[e.a], position[e.b], e.evidence) for e in edges],
+                       compatible)
     for members in uf.groups().values():
-        canonical = iris[min(members)]
+        if len(members) < 2:
+            continue
+        canonical = iris[nodes[members[0]]]  # the smallest IRI: members come in increasing order
         for member in members:
-            result.canonical[iris[member]] = canonical
+            result.canonical[iris[nodes[member]]] = canonical
         result.confidence[canonical] = 1.0
     for edge in used:
-        root = result.canonical[iris[edge.a]]
+        first, second = iris[nodes[edge.a]], iris[nodes[edge.b]]
+        root = result.canonical[first]
         result.confidence[root] = min(result.confidence[root], edge.score)
-        result.evidence.append((iris[edge.a], iris[edge.b], edge.score, edge.evidence))
+        result.evidence.append((first, second, edge.score, edge.evidence))
     return result
-
-
-def _signature(form: CriterionForm) -> str:
-    numbers = ",".join(sorted(form.numbers))
-    bounds = ",".join(sorted(c.variable + c.comparator for c in form.constraints))
-    return f"{numbers}#{bounds}#"
 
 
 def _evidence(a: CriterionForm, b: CriterionForm) -> tuple[str, ...]:

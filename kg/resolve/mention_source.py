@@ -78,9 +78,13 @@ class TableMentions:
         out.sort(key=lambda m: (m.trial_iri, m.trial, m.site))
         return out
 
-    def concepts(self) -> list[tuple[str, str]]:
-        return sorted(self.tables.iter_query(
-            "SELECT concept, min(norm) FROM concepts WHERE norm IS NOT NULL GROUP BY concept"))
+    def concepts(self) -> Iterator[tuple[str, str]]:
+        """(IRI, normalised text) of each criterion concept, sorted by IRI, streamed: millions at registry scale.
+
+        DuckDB orders VARCHAR byte by byte, which for UTF-8 is Python's code-point order.
+        """
+        return self.tables.iter_query(
+            "SELECT concept, min(norm) FROM concepts WHERE norm IS NOT NULL GROUP BY concept ORDER BY concept")
 
 
     def exclusions(self, ncts: dict[str, str]) -> Iterator[tuple[str, str]]:

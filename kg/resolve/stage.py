@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
+from kg.measure import peak_rss
 from kg.rdf import iris
 from kg.rdf.emit_resolution import ResolutionWriter
 from kg.rdf.namespaces import ONTOLOGY, OWL, RESOLUTION_GRAPH
@@ -118,16 +118,6 @@ def _previous(store: Store) -> dict[str, set[str]]:
     return members
 
 
-def _peak_rss() -> int:
-    """The process's peak resident memory so far, in bytes (0 where the platform does not say)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not on Windows
-        return 0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak) * (1 if sys.platform == "darwin" else 1024)
-
-
 @contextlib.contextmanager
 def _without_cycle_collection() -> Iterator[None]:
     """Pause CPython's cyclic garbage collector while resolution builds its millions of records.
@@ -184,7 +174,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     for a, b, score, reasons in orgs.evidence:
         writer.evidence("organization", orgs.canonical[a], a, b, score, reasons)
     report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock,
-                                      read_seconds, orgs.comparisons, _peak_rss())
+                                      read_seconds, orgs.comparisons, peak_rss())
     out.flush()
 
     # Sites, and the organisations that run them.
@@ -222,7 +212,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     for site, org in sorted(site_organizations(sites, site_trials, trial_orgs, orgs.tokens).items()):
         writer.site_organization(site, orgs.canonical.get(org, org))
     report.sites = KindReport(len(mentions), len(members) + len(sites.anonymous), sites.merged,
-                              time.perf_counter() - clock, read_seconds, sites.comparisons, _peak_rss())
+                              time.perf_counter() - clock, read_seconds, sites.comparisons, peak_rss())
     report.anonymous_sites = len(sites.anonymous)
     out.flush()
 
@@ -247,25 +237,24 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     new_of.update(people.same_as)  # surface person IRIs: linked already, never "retired"
     report.persons = KindReport(len(roles), len(people.people), len(roles) - people.junk - len(people.people),
                                 time.perf_counter() - clock, 0.0, people.comparisons,  # roles read with sites
-                                _peak_rss())
+                                peak_rss())
     report.junk_person_mentions = people.junk
     out.flush()
 
     # Criterion concepts.
     clock = time.perf_counter()
-    concepts = source.concepts()
-    read_seconds = time.perf_counter() - clock
-    criteria = resolve_criteria(concepts)
-    for concept, canonical in criteria.canonical.items():
-        writer.canonical(concept, canonical)
-        new_of[concept] = canonical
+    criteria = resolve_criteria(source.concepts())  # read as it goes: the read time is in the stage's
+    for concept in criteria.iris:  # millions: written in chunks, and kept out of new_of (criteria answers for them)
+        writer.canonical(concept, criteria.canonical.get(concept, concept))
+        out.flush()
+    new_of.update(criteria.canonical)
     for canonical, value in criteria.confidence.items():
         if value < 1.0:
             writer.confidence(canonical, value)
     for a, b, score, reasons in criteria.evidence:
         writer.evidence("criterion", criteria.canonical[a], a, b, score, reasons)
-    report.criteria = KindReport(len(concepts), len(criteria.confidence), criteria.merged, time.perf_counter() - clock,
-                                 read_seconds, criteria.comparisons, _peak_rss())
+    report.criteria = KindReport(len(criteria.iris), criteria.clusters, criteria.merged,
+                                 time.perf_counter() - clock, 0.0, criteria.comparisons, peak_rss())
     out.flush()
 
     # Registry-wide ranked pairs, from the resolved sites, sponsors, principal investigators
@@ -275,10 +264,10 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     report.shared_pairs = write_sharing(store, mention_tables(store), {
         "site": site_members, "sponsor": sponsor_members,
         "principal-investigator": _investigator_members(roles, people.role_person),
-        "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical)},
+        "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical_of)},
         seconds=report.sharing_seconds)
 
-    report.retired_iris = _retire(writer, previous, new_of)
+    report.retired_iris = _retire(writer, previous, new_of, criteria.canonical_of)
     out.flush(force=True)
     store.flush()
     report.quads = out.quads
@@ -306,25 +295,31 @@ def _investigator_members(roles: list[RoleMention], role_person: dict[str, str])
             yield role.trial, role.agent, "agent"
 
 
-def _exclusion_members(rows: Iterable[tuple[str, str]], canonical: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+def _exclusion_members(rows: Iterable[tuple[str, str]], canonical_of: Callable[[str], str | None]
+                       ) -> Iterator[tuple[str, str, str]]:
     """(NCT id, concept, via) of each exclusion criterion, as shared-exclusion-criteria joins them.
 
     A concept meets others through its resolved concept; one resolution has not covered
     only itself (the query's fallback branch).
     """
     for nct, concept in rows:
-        resolved = canonical.get(concept)
+        resolved = canonical_of(concept)
         yield (nct, resolved, "") if resolved is not None else (nct, concept, "concept")
 
 
-def _retire(writer: ResolutionWriter, previous: dict[str, set[str]], new_of: dict[str, str]) -> int:
-    """owl:sameAs from IRIs the previous graph published that are no longer canonical."""
+def _retire(writer: ResolutionWriter, previous: dict[str, set[str]], new_of: dict[str, str],
+            concept_of: Callable[[str], str | None]) -> int:
+    """owl:sameAs from IRIs the previous graph published that are no longer canonical.
+
+    ``new_of`` maps each mention to its canonical node except the criterion concepts that
+    merged with none (millions at registry scale), which ``concept_of`` answers for.
+    """
     current = set(new_of.values())
     count = 0
     for old in sorted(previous):
-        if old in current or old in new_of:
+        if old in current or old in new_of or concept_of(old) is not None:
             continue  # still canonical, or a surface node that links itself
-        targets = Counter(new_of[m] for m in previous[old] if m in new_of)
+        targets = Counter(target for m in previous[old] if (target := new_of.get(m) or concept_of(m)) is not None)
         if targets:
             writer.retired(old, min(targets, key=lambda c: (-targets[c], c)))
             count += 1

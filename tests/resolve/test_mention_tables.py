@@ -36,7 +36,7 @@ DATA = [ROOT / "examples", ROOT / "tests/data/ctgov-json", ROOT / "tests/data/ct
 def _mentions(source: StoreMentions | TableMentions) -> dict[str, object]:
     ncts = source.ncts()
     return {"ncts": ncts, "organizations": source.organizations(), "affiliations": source.affiliations(),
-            "concepts": source.concepts(), "sponsors": dict(source.sponsors(ncts)), "roles": source.roles(ncts),
+            "concepts": list(source.concepts()), "sponsors": dict(source.sponsors(ncts)), "roles": source.roles(ncts),
             "sites": source.sites(ncts), "exclusions": sorted(source.exclusions(ncts))}
 
 

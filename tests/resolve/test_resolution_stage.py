@@ -190,11 +190,18 @@ def test_the_build_report_times_each_post_load_stage_and_each_kind_of_entity(tmp
     report_path = tmp_path / "report.json"
     result = run_kg("build", str(EXAMPLES), "--store", str(tmp_path / "store"), "--report", str(report_path))
     assert result.returncode == 0, result.stderr
-    stages = json.loads(report_path.read_text(encoding="utf-8"))["stage_seconds"]
+    document = json.loads(report_path.read_text(encoding="utf-8"))
+    stages = document["stage_seconds"]
     kinds = [f"resolution.{kind}" for kind in ("organizations", "sites", "persons", "criteria")]
     assert sorted(stages) == sorted(["resolution", "authorship", "mesh", "void", *kinds])
     assert all(seconds >= 0 for seconds in stages.values())
     assert stages["resolution"] >= sum(stages[kind] for kind in kinds)
+    # Peak memory so far at each stage's end: never falls, and a Python process holds tens of MiB at least.
+    peaks = document["stage_peak_rss"]
+    order = ["pipeline", *kinds, "resolution", "authorship", "mesh"]
+    assert sorted(peaks) == sorted([*order, "pipeline.workers"])
+    assert [peaks[stage] for stage in order] == sorted(peaks[stage] for stage in order)
+    assert peaks["pipeline"] > 20 * 1024**2
 
 
 def test_resolving_an_unchanged_store_again_redirects_nothing() -> None:
