@@ -11,9 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BUILD_TARGET_SECONDS = 15 * 60
-RSS_TARGET_BYTES = 4 * 1024**3
+# Issue 18's targets on this 2-core machine: the 560k registry built in 45 min, under 3 GB of
+# RSS, in a store under 30 GB; at least 2x the naive way's studies/s; a pair query's per-trial
+# form under 1 s and its ranked form under 10 s.
+BUILD_TARGET_SECONDS = 45 * 60
+RSS_TARGET_BYTES = 3 * 1024**3
+STORE_TARGET_BYTES = 30 * 1024**3
 QUERY_TARGET_SECONDS = 10.0
+ONE_TRIAL_TARGET_SECONDS = 1.0
+NAIVE_TARGET_RATIO = 2.0
 
 
 def _fmt_seconds(value: float | None) -> str:
@@ -23,6 +29,8 @@ def _fmt_seconds(value: float | None) -> str:
 
 
 def _query_cell(entry: dict[str, Any]) -> str:
+    if entry.get("missing"):
+        return "—"  # the query did not exist when that size was measured
     if entry.get("timeout"):
         return f"> {entry['limit']:.0f} s (stopped)"
     if entry.get("seconds") is None:
@@ -80,7 +88,7 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
               "| query | " + " | ".join(f"{row['n']:,}" for row in results["builds"]) + " |",
               "|---|" + "---:|" * len(results["builds"])]
     for name in names:
-        cells = [_query_cell(row["queries"].get(name, {"seconds": None})) for row in results["builds"]]
+        cells = [_query_cell(row["queries"].get(name, {"missing": True})) for row in results["builds"]]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if any(row.get("queries_one_trial") for row in results["builds"]):
         lines += ["", "## Canned query latency for one trial (`--param nct=...`; trials-excluding-above with "
@@ -89,7 +97,7 @@ def write_report(results: dict[str, Any], markdown: Path, plot: Path) -> None:
                                             for row in results["builds"]) + " |",
                   "|---|" + "---:|" * len(results["builds"])]
         for name in names:
-            cells = [_query_cell(row.get("queries_one_trial", {}).get(name, {"seconds": None}))
+            cells = [_query_cell(row.get("queries_one_trial", {}).get(name, {"missing": True}))
                      for row in results["builds"]]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if results["naive"]:
@@ -107,7 +115,7 @@ def _ratio_cell(slow: dict[str, Any], fast: dict[str, Any]) -> str:
     if slow.get("timeout"):
         return f"> {slow['limit']:.0f} / {fast['seconds']:.2f} s = > {slow['limit'] / ours:.0f}x"
     if slow.get("seconds") is None:
-        return f"error / {fast['seconds']:.2f} s"
+        return f"{_query_cell(slow)} / {fast['seconds']:.2f} s"
     agree = "" if slow.get("rows") == fast.get("rows") else f" (rows {slow.get('rows')} vs {fast.get('rows')})"
     return f"{slow['seconds']:.2f} / {fast['seconds']:.2f} s = {slow['seconds'] / ours:.0f}x{agree}"
 
@@ -138,49 +146,63 @@ def _naive_table(results: dict[str, Any], names: list[str]) -> list[str]:
             cells = []
             for naive in measured:
                 built: dict[str, Any] = next((row for row in results["builds"] if row["n"] == naive["n"]), {})
-                cells.append(_ratio_cell(naive[key].get(name, {}), built.get(key, {}).get(name, {})))
+                cells.append(_ratio_cell(naive[key].get(name, {"missing": True}),
+                                         built.get(key, {}).get(name, {"missing": True})))
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _slow_queries(row: dict[str, Any], key: str) -> list[str]:
+def _slow_queries(row: dict[str, Any], key: str, limit: float = QUERY_TARGET_SECONDS,
+                  names: tuple[str, ...] | None = None) -> list[str]:
     return [f"{name} ({_query_cell(q)})" for name, q in sorted(row.get(key, {}).items())
-            if q.get("timeout") or q.get("seconds") is None or q["seconds"] > QUERY_TARGET_SECONDS]
+            if (names is None or name in names)
+            and (q.get("timeout") or q.get("seconds") is None or q["seconds"] > limit)]
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "missed"
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
-    """Each target of the scale issue: met, or missed by how much (the why is in README.md)."""
+    """Each target of the scale issue at each size measured: met, or missed (the why is in README.md)."""
     builds = sorted(results["builds"], key=lambda row: row["n"])
     if not builds:
         return ["No builds measured."]
     largest = builds[-1]
     n = f"{largest['n']:,}"
-    out = []
-    build_ok = largest["build_seconds"] <= BUILD_TARGET_SECONDS
-    out.append(f"- Build of {n} studies under 15 min: **{'met' if build_ok else 'missed'}** "
-               f"({_fmt_seconds(largest['build_seconds'])}"
-               + ("" if build_ok else f", {largest['build_seconds'] / BUILD_TARGET_SECONDS:.1f}x the target") + ").")
-    rss_ok = largest["peak_rss_bytes"] <= RSS_TARGET_BYTES
-    out.append(f"- Peak RSS under 4 GB at {n}: **{'met' if rss_ok else 'missed'}** "
-               f"({largest['peak_rss_bytes'] / 1024**3:.2f} GiB).")
-    for form, key in (("registry-wide", "queries"), ("for one trial", "queries_one_trial")):
-        if not largest.get(key):
-            out.append(f"- Every canned query {form} under 10 s at {n}: **not measured** (see README.md).")
+    out = [f"- Build of {n} studies under 45 min: **{_verdict(largest['build_seconds'] <= BUILD_TARGET_SECONDS)}** "
+           f"({_fmt_seconds(largest['build_seconds'])}).",
+           f"- Peak RSS under 3 GB at {n}: **{_verdict(largest['peak_rss_bytes'] <= RSS_TARGET_BYTES)}** "
+           f"({largest['peak_rss_bytes'] / 1024**3:.2f} GiB; at each size: "
+           + ", ".join(f"{row['n']:,}: {row['peak_rss_bytes'] / 1024**3:.2f} GiB" for row in builds) + ").",
+           f"- Store under 30 GB at {n}: **{_verdict(largest['store_bytes'] <= STORE_TARGET_BYTES)}** "
+           f"({largest['store_bytes'] / 1024**3:.1f} GiB after the build).",
+           ]
+    pairs = tuple(sorted({name for row in builds for name in row.get("queries", {})
+                          if name.startswith("shared-") and not name.endswith("-ranked")}))
+    ranked = tuple(f"{name}-ranked" for name in pairs)
+    for row in builds:
+        size = f"{row['n']:,}"
+        if not row.get("queries_one_trial"):
             continue
-        slow = _slow_queries(largest, key)
-        total = len(largest.get(key, {}))
-        out.append(f"- Every canned query {form} under 10 s at {n}: **{'met' if not slow else 'missed'}**"
-                   + (f", {total - len(slow)} of {total} under; over: {'; '.join(slow)}." if slow else "."))
+        slow = _slow_queries(row, "queries_one_trial", ONE_TRIAL_TARGET_SECONDS, pairs)
+        out.append(f"- Pair queries for one trial under 1 s at {size}: **{_verdict(not slow)}**"
+                   + (f" (over: {'; '.join(slow)})." if slow else "."))
+        if any(name in row.get("queries", {}) for name in ranked):
+            slow = _slow_queries(row, "queries", QUERY_TARGET_SECONDS, ranked)
+            out.append(f"- Ranked pair queries under 10 s at {size}: **{_verdict(not slow)}**"
+                       + (f" (over: {'; '.join(slow)})." if slow else "."))
+        else:
+            out.append(f"- Ranked pair queries at {size}: **not measured** (that size's row predates them).")
     naive = [row for row in results["naive"] if row.get("build_seconds")]
-    if naive:
-        biggest = naive[-1]
+    for biggest in naive[-1:]:
         ours = next((row for row in builds if row["n"] == biggest["n"]), None)
         if ours:
-            ratio = biggest["build_seconds"] / ours["pipeline_seconds"]
-            lower = [_ratio_cell(q, ours["queries"].get(name, {})) for name, q in sorted(biggest["queries"].items())]
-            out.append(f"- At least 10x (build) and 20x (queries) faster than the naive way at 100,000: the naive way "
-                       f"was measured up to {biggest['n']:,} studies (see README.md for why not beyond): build "
-                       f"{ratio:.1f}x; queries registry-wide {', '.join(lower)}.")
+            ratio = biggest["build_seconds"] / ours["build_seconds"]
+            out.append(f"- At least 2x the naive way's studies/s at {biggest['n']:,}, everything included: "
+                       f"**{_verdict(ratio >= NAIVE_TARGET_RATIO)}** ({ratio:.1f}x: naive extraction and rdflib "
+                       f"parse {_fmt_seconds(biggest['build_seconds'])}, `kg build` with resolution, author links "
+                       f"and VoID {_fmt_seconds(ours['build_seconds'])}).")
     tens = [row for row in builds if row["n"] >= 10_000 and row.get("resolution_seconds") is not None]
     if len(tens) >= 2:
         low, high = tens[0], tens[-1]
@@ -240,11 +262,6 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
-if __name__ == "__main__":
-    root = Path(__file__).resolve().parent / "results"
-    data = json.loads((root / "registry.json").read_text())
-    write_report(data, root / "registry.md", root / "registry.png")
-    print(f"wrote {root / 'registry.md'}", file=sys.stderr)
 
 
 _STAGES = ("pipeline.workers", "pipeline", "resolution.organizations", "resolution.sites", "resolution.persons",
@@ -265,3 +282,10 @@ def _stage_memory(builds: list[dict[str, Any]]) -> list[str]:
         lines.append(f"| {row['n']:,} | " + " | ".join(
             f"{peaks[stage] / 1024**2:,.0f}" if stage in peaks else "—" for stage in _STAGES) + " |")
     return lines
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parent / "results"
+    data = json.loads((root / "registry.json").read_text())
+    write_report(data, root / "registry.md", root / "registry.png")
+    print(f"wrote {root / 'registry.md'}", file=sys.stderr)
