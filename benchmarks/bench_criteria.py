@@ -173,6 +173,7 @@ def main() -> None:
     if args.child:
         _child(*args.child)
         return
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
     base = concepts_of_registry(args.seed)
     rows = []
     for k in args.copies:
@@ -187,7 +188,7 @@ def main() -> None:
         if not same:
             raise SystemExit(f"the two ways disagree at {k} copies")
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "rows": rows}
+               "started": started, "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "criteria.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     lines = ["# Criterion-concept resolution: in Python against DuckDB tables", "",
