@@ -243,7 +243,10 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
 
     # Criterion concepts.
     clock = time.perf_counter()
-    criteria = resolve_criteria(source.concepts())  # read as it goes: the read time is in the stage's
+    # Read as it goes (the read time is in the stage's); the working tables go beside the mention
+    # tables, on the store's disk, not in a /tmp that may be memory.
+    scratch = source.tables.path.parent if isinstance(source, TableMentions) else None
+    criteria = resolve_criteria(source.concepts(), workdir=scratch)
     for concept in criteria.iris:  # millions: written in chunks, and kept out of new_of (criteria answers for them)
         writer.canonical(concept, criteria.canonical.get(concept, concept))
         out.flush()

@@ -11,6 +11,7 @@ back exactly the pairs that share at least half their words.
 from __future__ import annotations
 
 import math
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -109,3 +110,23 @@ def test_resolution_merges_near_duplicates_and_keeps_numbers_apart(tmp_path: Pat
                                ("c:6", "hemoglobin < 9 g/dl within 12 months")], workdir=tmp_path)
     assert [result.canonical_of(f"c:{i}") for i in range(1, 8)] == ["c:1", "c:1", "c:3", "c:4", "c:5", "c:6", None]
     assert list(tmp_path.iterdir()) == []  # the working tables are gone
+
+
+def test_an_on_disk_store_keeps_the_working_tables_on_its_own_disk(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.resolve.criteria as criteria_module
+    from tests.conftest import EXAMPLES
+
+    used: list[Path] = []
+
+    class Recorded(CriteriaTables):
+        def __init__(self, directory: str | Path | None = None, jobs: int = 1) -> None:
+            used.append(Path(directory) if directory is not None else Path(tempfile.gettempdir()))
+            super().__init__(directory, jobs)
+
+    monkeypatch.setattr(criteria_module, "CriteriaTables", Recorded)
+    store_path = tmp_path / "store"
+    with open_store(store_path) as store:
+        build([EXAMPLES], store)
+    assert used and all(store_path in directory.parents for directory in used)
+    assert not list(store_path.rglob("trialkg-criteria-*"))  # gone after the stage
