@@ -30,6 +30,7 @@ import orjson
 
 from kg.model import Constraint
 from kg.resolve.criteria_match import CriterionForm, blocking_tokens, criterion_form, match_criteria
+from kg.store.mention_tables import sql_string
 
 __all__ = ["CriteriaTables"]
 
@@ -75,7 +76,7 @@ class CriteriaTables:
         base = Path(self._temp.name)
         self.con = duckdb.connect(str(base / "criteria.duckdb"))
         self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        self.con.execute(f"SET temp_directory = '{base / 'spill'}'")
+        self.con.execute(f"SET temp_directory = {sql_string(base / 'spill')}")
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(_SCHEMA)
         self.spool = base / "forms.jsonl"
@@ -109,7 +110,7 @@ class CriteriaTables:
         self.spool.unlink(missing_ok=True)
 
     def _copy(self) -> None:
-        self.con.execute(f"COPY forms FROM '{self.spool}' (FORMAT json)")
+        self.con.execute(f"COPY forms FROM {sql_string(self.spool)} (FORMAT json)")
 
     def candidates(self, max_keys: int, index_overlap: float, max_block: int, window: int) -> int:
         """Build the candidate pairs (the rules of ``candidate_pairs``); return how many were considered.

@@ -46,11 +46,20 @@ import orjson
 
 from kg.rdf.mention_rows import TABLES, MentionRows
 
-__all__ = ["FILENAME", "MentionTables", "mention_tables", "resolution_stale"]
+__all__ = ["FILENAME", "MentionTables", "mention_tables", "resolution_stale", "sql_string"]
 
 FILENAME = "trialkg-mentions.duckdb"
 FLUSH_ROWS = 500_000
 MEMORY_LIMIT = "1GB"  # DuckDB spills past this: the tables' share of a bounded build
+
+
+def sql_string(value: object) -> str:
+    """A SQL string literal of ``value`` (a path, usually): DuckDB's COPY and SET take no parameters.
+
+    >>> sql_string("/home/o'brien/store")
+    "'/home/o''brien/store'"
+    """
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class MentionTables:
@@ -142,7 +151,7 @@ class MentionTables:
                 out.write(b"\n")
                 count += 1
         if count:
-            self.con.execute(f"COPY {table} FROM '{self.spool}' (FORMAT json)")
+            self.con.execute(f"COPY {table} FROM {sql_string(self.spool)} (FORMAT json)")
         self.spool.unlink(missing_ok=True)
 
     def set_complete(self, complete: bool) -> None:

@@ -130,3 +130,19 @@ def test_an_on_disk_store_keeps_the_working_tables_on_its_own_disk(tmp_path: Pat
         build([EXAMPLES], store)
     assert used and all(store_path in directory.parents for directory in used)
     assert not list(store_path.rglob("trialkg-criteria-*"))  # gone after the stage
+
+
+def test_a_store_path_with_an_apostrophe_builds_and_resolves(tmp_path: Path) -> None:
+    # DuckDB's COPY and SET take paths as SQL string literals: "o'brien" once ended the literal.
+    from kg.rdf.namespaces import RESOLUTION_GRAPH
+    from tests.conftest import EXAMPLES
+
+    store_path = tmp_path / "o'brien" / "store"
+    with open_store(store_path) as store:
+        report = build([EXAMPLES], store)
+        resolved = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{ ?s ?p ?o }} }}")
+        assert report.records_loaded == 2 and int(resolved.values()[0][0]) > 0
+    texts = ["history of stroke", "history of strokes", "age >= 18 years"]
+    tables, _count = _tables(texts, tmp_path / "o'brien")
+    with tables:
+        assert [(a, b) for _, a, b, _, _ in tables.matches(MIN_OVERLAP)] == [(0, 1)]
