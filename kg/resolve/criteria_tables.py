@@ -80,7 +80,6 @@ class CriteriaTables:
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(_SCHEMA)
         self.spool = base / "forms.jsonl"
-        self.count = 0
 
     def __enter__(self) -> CriteriaTables:
         return self
@@ -96,9 +95,7 @@ class CriteriaTables:
         try:
             for lines in self._map(_form_rows, _numbered(texts)):
                 out.write(lines)
-                written = lines.count(b"\n")
-                pending += written
-                self.count += written
+                pending += lines.count(b"\n")
                 if pending >= BATCH:
                     out.close()
                     self._copy()
