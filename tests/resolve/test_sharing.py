@@ -1,0 +1,78 @@
+"""The ranked pairs found by prefix filtering equal the plain self-join's, cut at any limit.
+
+The oracle counts every pair in Python (each trial's distinct (entity, via) set, intersected
+with every other's; with two ways in, a pair counts each distinct entity once), sorts most
+shared first with ties by NCT ids and cuts at the limit. The members are random with hubs
+(one entity in most trials), long lists and near-copies, so every path is taken: a high
+threshold met at once, a falling threshold, and limits only single-entity pairs can fill.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from itertools import combinations
+
+import pytest
+
+from kg.resolve.sharing import top_pairs
+from kg.store.mention_tables import MentionTables
+
+
+def _members(seed: int, trials: int, ways: int) -> list[tuple[str, str, str]]:
+    rng = random.Random(seed)
+    vias = ["", "agent"][:ways]
+    rows = []
+    template = [f"e{rng.randrange(400)}" for _ in range(30)]
+    for number in range(trials):
+        nct = f"NCT{number * 7919 % 100_003:08d}"
+        own = {"hub"} if rng.random() < 0.7 else set()
+        if rng.random() < 0.1:  # a near-copy of one long protocol
+            own |= {e for e in template if rng.random() < 0.9}
+        own |= {f"e{rng.randrange(400)}" for _ in range(rng.choice([0, 1, 2, 3, 5, 12]))}
+        rows += [(nct, entity, rng.choice(vias)) for entity in own]
+        if ways == 2 and own and rng.random() < 0.3:  # one entity reached both ways: counted once
+            rows += [(nct, sorted(own)[0], via) for via in vias]
+        if rng.random() < 0.2:  # a duplicate row: a pair counts an entity once
+            rows += rows[-1:]
+    rng.shuffle(rows)
+    return rows
+
+
+def _oracle(rows: list[tuple[str, str, str]], limit: int) -> list[tuple[str, str, int]]:
+    elements: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for nct, entity, via in rows:
+        elements[nct].add((entity, via))
+    pairs = []
+    for first, second in combinations(sorted(elements), 2):
+        shared = {entity for entity, _ in elements[first] & elements[second]}
+        if shared:
+            pairs.append((first, second, len(shared)))
+    return sorted(pairs, key=lambda p: (-p[2], p[0], p[1]))[:limit]
+
+
+@pytest.mark.parametrize("ways", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_top_pairs_equal_the_full_self_join(ways: int, seed: int) -> None:
+    rows = _members(seed, 400, ways)
+    tables = MentionTables(None)
+    con = tables.con
+    con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    tables.copy_rows("shared_members", rows)
+    full = _oracle(rows, 10**9)
+    counts = sorted({n for _, _, n in full}, reverse=True)
+    # at a count's boundary, just past it, deep into the single-entity pairs, and past every pair
+    at_two = sum(1 for *_, n in full if n >= 2)
+    limits = {1, 7, at_two, at_two + 1, at_two + 150, len(full) - 1, len(full) + 5}
+    limits |= {sum(1 for *_, n in full if n >= c) for c in counts[:6]}
+    for limit in sorted(limits):
+        assert top_pairs(con, limit) == full[:limit], limit
+    tables.close()
+
+
+def test_no_pairs_when_nothing_is_shared() -> None:
+    tables = MentionTables(None)
+    tables.con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    tables.copy_rows("shared_members", [("NCT1", "a", ""), ("NCT2", "b", ""), ("NCT2", "c", "")])
+    assert top_pairs(tables.con, 10) == []
+    tables.close()
