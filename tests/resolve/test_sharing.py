@@ -76,3 +76,49 @@ def test_no_pairs_when_nothing_is_shared() -> None:
     tables.copy_rows("shared_members", [("NCT1", "a", ""), ("NCT2", "b", ""), ("NCT2", "c", "")])
     assert top_pairs(tables.con, 10) == []
     tables.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_work_budget_cuts_the_answer_at_a_rank_never_out_of_it(seed: int) -> None:
+    """A kind whose top pairs would need too large a join gives the self-join's first pairs only.
+
+    With budgets from none to plenty, each answer is the oracle's ranking cut somewhere; a
+    cut among pairs sharing two or more falls where the count changes (every pair sharing at
+    least that many is there), and the smallest budgets do cut.
+    """
+    rows = _members(seed, 400, 2)
+    tables = MentionTables(None)
+    con = tables.con
+    con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    tables.copy_rows("shared_members", rows)
+    full = _oracle(rows, 10**9)
+    at_two = sum(1 for *_, n in full if n >= 2)
+    limit = at_two + 20_000  # several windows of single-entity pairs
+    lengths = []
+    for budget in (0, 10**4, 2 * 10**4, 4 * 10**4, 8 * 10**4, 16 * 10**4, 10**9):
+        answer = top_pairs(con, limit, budget)
+        assert answer == full[:len(answer)], budget
+        last = answer[-1][2] if answer else None
+        if answer and last is not None and last >= 2 and len(answer) < limit:
+            assert len(answer) == sum(1 for *_, n in full if n >= last), budget
+        lengths.append(len(answer))
+    assert lengths[0] < at_two  # no budget: cut among the pairs sharing two or more
+    assert any(at_two < length < limit for length in lengths), lengths  # cut among the single-entity pairs
+    assert lengths[-1] == limit
+    tables.close()
+
+
+def test_out_of_memory_is_one_clear_error_naming_the_kind() -> None:
+    """DuckDB out of memory while counting (a 560k build met it before the work budget): a StoreError
+    naming the kind and the tables, not a DuckDB traceback."""
+    from kg.errors import StoreError
+    from kg.resolve.sharing import write_sharing
+    from kg.store import open_store
+
+    tables = MentionTables(None)
+    tables.con.execute("SET memory_limit = '1MB'")
+    members = [(f"NCT{n:08d}", f"s{n % 7}") for n in range(20_000)]
+    with pytest.raises(StoreError, match="ranked site pairs could not be counted") as caught:
+        write_sharing(open_store(None), tables, {"site": members})
+    assert str(tables.path) in str(caught.value)
+    tables.close()
