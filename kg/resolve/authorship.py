@@ -51,6 +51,7 @@ from kg.rdf.namespaces import ONTOLOGY, PUBMED
 from kg.rdf.provenance import extraction_time
 from kg.rules.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
+from kg.store.derived_graphs import write_derived
 
 __all__ = ["LinkReport", "link_investigators_to_authors", "score_pair"]
 
@@ -195,8 +196,7 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
         report.links_by_kind[kind] = report.links_by_kind.get(kind, 0) + 1
     activity = resource("linking", "investigator-author", started)
     data = "".join(link_lines(links, activity, started, METHOD, extraction_time())).encode("utf-8")
-    store.remove_graphs([INVESTIGATOR_AUTHOR_GRAPH])
-    store.load_nquads(data)
+    write_derived(store, INVESTIGATOR_AUTHOR_GRAPH, [data])
     store.flush()
     report.links = len(links)
     report.seconds = time.perf_counter() - started_clock

@@ -48,6 +48,7 @@ from kg.errors import StoreError
 from kg.rdf.emit_sharing import sharing_lines
 from kg.rdf.namespaces import SHARING_GRAPH
 from kg.store.base import Store
+from kg.store.derived_graphs import GraphWrite, write_derived
 from kg.store.mention_tables import MentionTables
 
 __all__ = ["MAX_JOINED", "MAX_PAIRS", "top_pairs", "write_sharing"]
@@ -179,13 +180,15 @@ def _single_entity_pairs(con: duckdb.DuckDBPyConnection, count: str, wanted: int
 
 
 def write_sharing(store: Store, tables: MentionTables, members: Mapping[str, Iterable[tuple[str, ...]]],
-                  limit: int = MAX_PAIRS, seconds: dict[str, float] | None = None) -> dict[str, int]:
+                  limit: int = MAX_PAIRS, seconds: dict[str, float] | None = None,
+                  writes: dict[str, GraphWrite] | None = None) -> dict[str, int]:
     """Replace the sharing graph with the top pairs of each kind; ``members``: kind -> member rows.
 
     A member row is (NCT id, entity), or (NCT id, entity, via) where an entity can be
     reached two ways that must not meet. Returns the number of pairs stated per kind;
     ``seconds``, when given, gets the time of each kind (its rows read and copied, its
-    pairs found) and of writing the graph (``"graph"``).
+    pairs found) and of writing the graph (``"graph"``); ``writes``, under ``"sharing"``,
+    what writing it changed (:mod:`kg.store.derived_graphs`).
     """
     con = tables.con
     lines: list[str] = []
@@ -206,7 +209,8 @@ def write_sharing(store: Store, tables: MentionTables, members: Mapping[str, Ite
         counts[kind] = len(pairs)
         timed[kind] = time.perf_counter() - clock
     clock = time.perf_counter()
-    store.remove_graphs([SHARING_GRAPH])
-    store.load_nquads("".join(lines).encode("utf-8"))
+    written = write_derived(store, SHARING_GRAPH, ["".join(lines).encode("utf-8")])
+    if writes is not None:
+        writes["sharing"] = written
     timed["graph"] = time.perf_counter() - clock
     return counts

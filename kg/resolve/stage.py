@@ -44,6 +44,7 @@ from kg.resolve.persons import PersonContext, resolve_persons
 from kg.resolve.sharing import write_sharing
 from kg.resolve.sites import resolve_sites, site_organizations
 from kg.store.base import Store
+from kg.store.derived_graphs import DerivedGraphWriter, GraphWrite
 from kg.store.mention_tables import mention_tables
 from kg.store.select_stream import iter_select
 
@@ -75,6 +76,7 @@ class ResolutionReport:
     shared_pairs: dict[str, int] = field(default_factory=dict)  # ranked pairs stated per kind (sharing graph)
     sharing_seconds: dict[str, float] = field(default_factory=dict)  # per kind, and "graph": writing it
     source: str = ""  # where the mentions came from: "tables" (written by the load) or "store" (read back)
+    writes: dict[str, GraphWrite] = field(default_factory=dict)  # per derived graph: its difference, or whole
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -84,20 +86,22 @@ class ResolutionReport:
         parts = [f"{getattr(self, kind).mentions} {label} -> {getattr(self, kind).entities}"
                  for kind, label in (("persons", "person mentions"), ("organizations", "organisations"),
                                      ("sites", "site mentions"), ("criteria", "criterion concepts"))]
+        written = "".join(f"; {graph} graph {write}" for graph, write in self.writes.items())
         return (", ".join(parts) + f" ({self.junk_person_mentions} placeholders, {self.anonymous_sites} anonymised "
-                f"sites, {self.retired_iris} earlier IRIs redirected; {self.quads} quads, {self.seconds:.1f} s)")
+                f"sites, {self.retired_iris} earlier IRIs redirected; {self.quads} quads{written}, "
+                f"{self.seconds:.1f} s)")
 
 
 class _Output:
-    """Streams the writer's lines into the store in bounded chunks."""
+    """Streams the writer's lines, in bounded chunks, into the resolution graph (written as its difference)."""
 
-    def __init__(self, store: Store, writer: ResolutionWriter) -> None:
-        self.store, self.writer, self.quads = store, writer, 0
+    def __init__(self, graph: DerivedGraphWriter, writer: ResolutionWriter) -> None:
+        self.graph, self.writer, self.quads = graph, writer, 0
 
     def flush(self, force: bool = False) -> None:
         if force or len(self.writer.lines) >= CHUNK_LINES:
             self.quads += len(self.writer.lines)
-            self.store.load_nquads(self.writer.take())
+            self.graph.add(self.writer.take())
 
 
 _PREVIOUS = f"""PREFIX tkg: <{ONTOLOGY}>
@@ -151,8 +155,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     report = ResolutionReport(source="tables" if isinstance(source, TableMentions) else "store")
     previous = _previous(store)
     writer = ResolutionWriter(extraction_time())
-    out = _Output(store, writer)
-    store.remove_graphs([RESOLUTION_GRAPH])
+    out = _Output(DerivedGraphWriter(store, RESOLUTION_GRAPH), writer)
     writer.header()
     new_of: dict[str, str] = {}  # mention -> canonical, for the previous graph's IRIs
 
@@ -268,10 +271,11 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
         "site": site_members, "sponsor": sponsor_members,
         "principal-investigator": _investigator_members(roles, people.role_person),
         "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical_of)},
-        seconds=report.sharing_seconds)
+        seconds=report.sharing_seconds, writes=report.writes)
 
     report.retired_iris = _retire(writer, previous, new_of, criteria.canonical_of)
     out.flush(force=True)
+    report.writes["resolution"] = out.graph.close()
     store.flush()
     report.quads = out.quads
     report.seconds = time.perf_counter() - started
