@@ -15,8 +15,11 @@ so a synced record graph is the one ``kg build`` would have made. After a sync t
 anything, the post-load stages run again (:func:`kg.resolve.post_load`), so resolution and
 author links are never left stale; with ``resolve=False`` (minutes instead of the
 resolution's time at registry scale) the store's mention tables mark the resolution stale,
-and every reader says so until ``kg resolve``. The resolution itself is not incremental:
-it re-runs over the whole store.
+and every reader says so until ``kg resolve``. The resolution is computed again over every
+mention (its rules use registry-wide statistics), but its graphs are written as their
+difference from what the store holds (:mod:`kg.store.derived_graphs`), so the store work
+grows with the change, not with the registry; a test holds the result equal to resolving the
+same store by whole graphs.
 
 A record whose content changed without a newer last-update date is skipped (the registry
 bumps the date on every change); ``force=True`` replaces every record read.
