@@ -151,7 +151,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     os.environ["SOURCE_DATE_EPOCH"] = "1700000000"  # both ways' activities get the same times and IRIs
-    write([measure(n, args.changed, args.seed) for n in args.sizes])
+    rows = {row["studies"]: row for row in _earlier()}
+    for n in args.sizes:  # each size written as soon as it is measured, the other sizes' rows kept
+        rows[n] = measure(n, args.changed, args.seed)
+        write([rows[size] for size in sorted(rows)])
+
+
+def _earlier() -> list[dict[str, Any]]:
+    path = RESULTS / "sync.json"
+    found: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
+    return found
 
 
 if __name__ == "__main__":
