@@ -16,7 +16,8 @@ anything, the post-load stages run again (:func:`kg.resolve.post_load`), so reso
 author links are never left stale; with ``resolve=False`` (minutes instead of the
 resolution's time at registry scale) the store's mention tables mark the resolution stale,
 and every reader says so until ``kg resolve``. The resolution is computed again over every
-mention (its rules use registry-wide statistics), but its graphs are written as their
+mention (its rules use registry-wide statistics), forming only criterion texts it has not
+formed before (:meth:`kg.resolve.criteria_tables.CriteriaTables.add`), and its graphs are written as their
 difference from what the store holds (:mod:`kg.store.derived_graphs`), so the store work
 grows with the change, not with the registry; a test holds the result equal to resolving the
 same store by whole graphs.

@@ -75,7 +75,7 @@ class CriteriaResolution:
 
 
 def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | None = None,
-                     jobs: int | None = None) -> CriteriaResolution:
+                     jobs: int | None = None, memo: Path | None = None) -> CriteriaResolution:
     """Cluster criterion concepts given as (IRI, normalised text), sorted by IRI.
 
     The forms, words and candidate pairs live in DuckDB tables in a temporary directory
@@ -83,6 +83,7 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
     one batch of candidate pairs and the matches, so memory does not grow with the forms.
     Past the first few thousand concepts, forms are computed and pairs scored in ``jobs``
     processes (default: every core), since resolution runs after the load has freed them.
+    ``memo``: a file keeping each text's form between resolutions (:meth:`CriteriaTables.add`).
     """
     jobs = (os.cpu_count() or 1) if jobs is None else jobs
     result = CriteriaResolution()
@@ -98,7 +99,7 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
     edges: list[Edge] = []
     matched: dict[int, CriterionForm] = {}  # the forms of matched concepts: what merging clusters compares
     with CriteriaTables(workdir, jobs) as tables:
-        tables.add(texts())
+        tables.add(texts(), memo)
         result.comparisons = tables.candidates(MAX_KEYS, INDEX_OVERLAP, MAX_BLOCK, WINDOW)
         for score, a, b, form_a, form_b in tables.matches(MIN_OVERLAP):
             edges.append(Edge(score, a, b, _evidence(form_a, form_b)))

@@ -17,6 +17,8 @@ Python's code-point order, so ranks, prefixes and window neighbours agree.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import itertools
 import multiprocessing
 import tempfile
@@ -88,12 +90,50 @@ class CriteriaTables:
         self.con.close()
         self._temp.cleanup()
 
-    def add(self, texts: Iterable[str]) -> None:
-        """Compute and store each normalised text's form, words and block signature, in batches."""
+    def add(self, texts: Iterable[str], memo: Path | None = None) -> None:
+        """Compute and store each normalised text's form, words and block signature, in batches.
+
+        With ``memo`` (a DuckDB file kept beside the store), a text formed by an earlier
+        resolution under the same rules takes its form from there, and only new texts are
+        formed: a form is a pure function of the text and the rules (:func:`rules_version`),
+        so a sync forms what it added, not every concept of the registry again.
+        """
+        if memo is None:
+            self._form(_numbered(texts))
+            return
+        con = self.con
+        con.execute(f"ATTACH {sql_string(memo)} AS memo")
+        try:
+            con.execute("CREATE TABLE IF NOT EXISTS memo.forms "
+                        "(text VARCHAR, sig VARCHAR, ntok INTEGER, tokens VARCHAR[], form VARCHAR)")
+            con.execute("CREATE TABLE IF NOT EXISTS memo.meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            if con.execute("SELECT value FROM memo.meta WHERE key = 'rules'").fetchone() != (rules_version(),):
+                con.execute("DELETE FROM memo.forms")  # formed under other rules: none can be reused
+                con.execute("INSERT OR REPLACE INTO memo.meta VALUES ('rules', ?)", [rules_version()])
+            con.execute("CREATE TABLE texts (idx INTEGER, text VARCHAR)")
+            for batch in _numbered(texts):
+                with self.spool.open("wb") as out:
+                    out.write(b"".join(orjson.dumps({"idx": i, "text": t}) + b"\n" for i, t in batch))
+                con.execute(f"COPY texts FROM {sql_string(self.spool)} (FORMAT json)")
+            con.execute("INSERT INTO forms SELECT t.idx, m.sig, m.ntok, m.tokens, m.form "
+                        "FROM texts t JOIN memo.forms m USING (text)")
+            con.execute("CREATE TABLE formed AS SELECT idx FROM forms")
+            misses = con.cursor()
+            misses.execute("SELECT idx, text FROM texts ANTI JOIN formed USING (idx) ORDER BY idx")
+            self._form(iter(lambda: misses.fetchmany(WORK), []))
+            misses.close()
+            con.execute("""INSERT INTO memo.forms SELECT DISTINCT t.text, f.sig, f.ntok, f.tokens, f.form
+                           FROM forms f JOIN texts t USING (idx) ANTI JOIN formed USING (idx)""")
+            con.execute("DELETE FROM memo.forms m WHERE NOT EXISTS (SELECT 1 FROM texts t WHERE t.text = m.text)")
+            con.execute("DROP TABLE texts; DROP TABLE formed")
+        finally:
+            con.execute("DETACH memo")
+
+    def _form(self, batches: Iterable[list[tuple[int, str]]]) -> None:
         out = self.spool.open("wb")
         pending = 0
         try:
-            for lines in self._map(_form_rows, _numbered(texts)):
+            for lines in self._map(_form_rows, batches):
                 out.write(lines)
                 pending += lines.count(b"\n")
                 if pending >= BATCH:
@@ -209,6 +249,23 @@ _R = TypeVar("_R")
 def _pool(jobs: int) -> Pool:
     # spawn, not fork: a forked worker would share (and report in its RSS) the whole resolution's memory
     return multiprocessing.get_context("spawn").Pool(jobs)
+
+
+@functools.cache
+def rules_version() -> str:
+    """A digest of the code a criterion's form comes from (the string rules and the matcher).
+
+    Kept with the memoised forms: after any change to these rules the memo is emptied, so a
+    form is never one that the running code would not compute.
+    """
+    import kg.resolve.criteria_match
+    import kg.rules
+
+    digest = hashlib.sha256()
+    files = sorted(Path(kg.rules.__file__).parent.glob("*.py"))
+    for path in [*files, Path(kg.resolve.criteria_match.__file__), Path(__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _numbered(texts: Iterable[str]) -> Iterator[list[tuple[int, str]]]:

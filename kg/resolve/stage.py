@@ -45,7 +45,7 @@ from kg.resolve.sharing import write_sharing
 from kg.resolve.sites import resolve_sites, site_organizations
 from kg.store.base import Store
 from kg.store.derived_graphs import DerivedGraphWriter, GraphWrite
-from kg.store.mention_tables import mention_tables
+from kg.store.mention_tables import FORMS_MEMO, mention_tables
 from kg.store.select_stream import iter_select
 
 CHUNK_LINES = 200_000
@@ -249,7 +249,8 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     # Read as it goes (the read time is in the stage's); the working tables go beside the mention
     # tables, on the store's disk, not in a /tmp that may be memory.
     scratch = source.tables.path.parent if isinstance(source, TableMentions) else None
-    criteria = resolve_criteria(source.concepts(), workdir=scratch)
+    criteria = resolve_criteria(source.concepts(), workdir=scratch,
+                                memo=scratch / FORMS_MEMO if scratch is not None else None)
     for concept in criteria.iris:  # millions: written in chunks, and kept out of new_of (criteria answers for them)
         writer.canonical(concept, criteria.canonical.get(concept, concept))
         out.flush()

@@ -47,6 +47,7 @@ from kg.errors import StoreError
 from kg.store.faults import fault
 from kg.store.lock import GenerationHold, StoreLock, try_remove_generation
 from kg.store.mention_tables import FILENAME as MENTIONS_FILE
+from kg.store.mention_tables import FORMS_MEMO
 from kg.store.oxigraph import OxigraphStore
 
 ACTIVE = "active"
@@ -258,12 +259,12 @@ class StoreDirectory:
 
 
 def _copy_beside(active: Path, target: Path) -> None:
-    """The files the store keeps beside Oxigraph's (the mention tables), into the new generation.
+    """The files the store keeps beside Oxigraph's (the mention tables, the criterion forms), into the new generation.
 
     Why: Oxigraph's backup copies only its own database; without this, a sync or a second
     build started from empty mention tables, so resolution fell back to reading the store.
     """
-    for name in (MENTIONS_FILE, MENTIONS_FILE + ".wal"):
+    for name in (MENTIONS_FILE, MENTIONS_FILE + ".wal", FORMS_MEMO, FORMS_MEMO + ".wal"):
         if (active / name).is_file():
             shutil.copy2(active / name, target / name)
 

@@ -46,9 +46,10 @@ import orjson
 
 from kg.rdf.mention_rows import TABLES, MentionRows
 
-__all__ = ["FILENAME", "MentionTables", "mention_tables", "resolution_stale", "sql_string"]
+__all__ = ["FILENAME", "FORMS_MEMO", "MentionTables", "mention_tables", "resolution_stale", "sql_string"]
 
 FILENAME = "trialkg-mentions.duckdb"
+FORMS_MEMO = "trialkg-criterion-forms.duckdb"  # criterion forms kept between resolutions (kg.resolve.criteria_tables)
 FLUSH_ROWS = 500_000
 MEMORY_LIMIT = "1GB"  # DuckDB spills past this: the tables' share of a bounded build
 

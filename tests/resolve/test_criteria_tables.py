@@ -146,3 +146,37 @@ def test_a_store_path_with_an_apostrophe_builds_and_resolves(tmp_path: Path) -> 
     tables, _count = _tables(texts, tmp_path / "o'brien")
     with tables:
         assert [(a, b) for _, a, b, _, _ in tables.matches(MIN_OVERLAP)] == [(0, 1)]
+
+
+def _resolved(concepts: list[tuple[str, str]], workdir: Path, memo: Path | None) -> tuple[object, ...]:
+    result = resolve_criteria(concepts, workdir=workdir, jobs=2, memo=memo)
+    return result.iris, result.canonical, result.confidence, sorted(result.evidence), result.comparisons
+
+
+@pytest.mark.slow
+def test_forms_kept_between_resolutions_give_the_same_resolution(concepts, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A memo filled by a resolution of part of the concepts, then used (half hits, half new) by one of
+    all of them, gives what forming every text again gives; forms kept under other rules are never used."""
+    import duckdb
+
+    from kg.resolve.criteria_tables import rules_version
+
+    expected = _resolved(concepts, tmp_path, None)
+    memo = tmp_path / "forms.duckdb"
+    _resolved(concepts[::2], tmp_path, memo)  # every other concept formed and kept
+    with duckdb.connect(str(memo)) as con:
+        kept = con.execute("SELECT count(*) FROM forms").fetchone()
+        assert kept is not None and kept[0] == len({text for _, text in concepts[::2]})
+    assert _resolved(concepts, tmp_path, memo) == expected
+    with duckdb.connect(str(memo)) as con:  # every text kept now, and only the current ones
+        assert con.execute("SELECT count(*) FROM forms").fetchone() == (len({text for _, text in concepts}),)
+        # Forms from other rules: each text kept with another text's form, under another version.
+        con.execute("CREATE TABLE shifted AS SELECT text, lead(form) OVER (ORDER BY text) AS form, "
+                    "lead(sig) OVER (ORDER BY text) AS sig, lead(tokens) OVER (ORDER BY text) AS tokens, "
+                    "lead(ntok) OVER (ORDER BY text) AS ntok FROM forms")
+        con.execute("DELETE FROM forms; INSERT INTO forms SELECT text, sig, ntok, tokens, form FROM shifted "
+                    "WHERE form IS NOT NULL; DROP TABLE shifted")
+        con.execute("UPDATE meta SET value = 'older rules' WHERE key = 'rules'")
+    assert rules_version() != "older rules"
+    assert _resolved(concepts, tmp_path, memo) == expected
+    assert list(path.name for path in tmp_path.iterdir() if path.name.startswith("trialkg-criteria")) == []

@@ -1,12 +1,13 @@
 """A sync's incremental resolution equals a full resolution of the same store.
 
-A sync re-runs resolution and author linking, and writes each derived graph (resolution,
-sharing, author links, MeSH links) as its difference from what the store holds
-(:mod:`kg.store.derived_graphs`). The oracle here is the whole-graph path: the same store,
-synced the same way without resolving, then resolved with the kept lines forgotten, so every
-derived graph is dropped and written whole. Both stores must then hold the same quads, every
-graph compared, after each of several syncs of real records (new studies, renamed
-investigators and sites, a changed exclusion criterion, studies removed).
+A sync re-runs resolution and author linking, forms only the criterion texts it has not
+formed before (the rest are kept beside the store), and writes each derived graph
+(resolution, sharing, author links, MeSH links) as its difference from what the store holds
+(:mod:`kg.store.derived_graphs`). The oracle here is the full path: the same store, synced the
+same way without resolving, then resolved with the kept lines and forms forgotten, so every
+text is formed again and every derived graph is dropped and written whole. Both stores must
+then hold the same quads, every graph compared, after each of several syncs of real records
+(new studies, renamed investigators and sites, a changed exclusion criterion, studies removed).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from kg.rdf.namespaces import RESOLUTION_GRAPH, SHARING_GRAPH
 from kg.resolve import post_load
 from kg.store import open_store
 from kg.store.derived_graphs import write_derived
-from kg.store.mention_tables import mention_tables
+from kg.store.mention_tables import FORMS_MEMO, mention_tables
 from kg.store.oxigraph import OxigraphStore
 from kg.store.void import write_void
 from kg.sync import sync
@@ -114,6 +115,7 @@ def _sync_then_resolve_whole(paths: list[Path], store_path: Path, *, full: bool)
     sync(paths, store, full=full, resolve=False)
     tables = mention_tables(store)
     tables.con.execute("DELETE FROM meta WHERE key LIKE 'derived %'")  # forget the kept lines: written whole
+    (tables.path.parent / FORMS_MEMO).unlink()  # and the kept criterion forms: every text formed again
     post_load(store)
     write_void(store)
     store.close()
