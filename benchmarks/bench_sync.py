@@ -9,7 +9,8 @@ One command, for each size N of the synthetic registry (``generate.py``, as ``ru
    * ``difference`` (the default): the post-load stages run again and each derived graph
      (resolution, sharing, author and MeSH links) is written as its difference;
    * ``whole`` (the naive way, what sync did before): the same, but each derived graph is
-     dropped and loaded again whole (the kept lines forgotten before the sync);
+     dropped and loaded again whole and every criterion text formed again (the kept lines
+     and forms forgotten before the sync);
    * ``no-resolve``: the records only (``--no-resolve``), resolution marked stale;
 4. checks that ``difference`` and ``whole`` leave the same quads in the store.
 
@@ -40,12 +41,14 @@ if __package__ in (None, ""):
 from benchmarks.run import PYTHON, RESULTS, WORK, generate, run_measured
 
 WAYS = ("difference", "whole", "no-resolve")
-FORGET = (
+FORGET = (  # what sync did before: every derived graph dropped and written whole, every criterion formed
     "import sys\n"
     "from kg.store import open_store\n"
-    "from kg.store.mention_tables import mention_tables\n"
+    "from kg.store.mention_tables import FORMS_MEMO, mention_tables\n"
     "store = open_store(sys.argv[1])\n"
-    "mention_tables(store).con.execute(\"DELETE FROM meta WHERE key LIKE 'derived %'\")\n"
+    "tables = mention_tables(store)\n"
+    "tables.con.execute(\"DELETE FROM meta WHERE key LIKE 'derived %'\")\n"
+    "(tables.path.parent / FORMS_MEMO).unlink(missing_ok=True)\n"
     "store.close()\n"
 )
 
