@@ -138,13 +138,18 @@ def write(rows: list[dict[str, Any]]) -> None:
             stages = found["stages"]
             lines.append(f"| {row['studies']:,} | {row['changed']:,} | {way} | {found['seconds']} | "
                          f"{stages.get('resolution', '—')} | {stages.get('resolution.criteria', '—')} | "
-                         f"{stages.get('authorship', '—')} | {found['peak_rss_gib']} |")
+                         f"{stages.get('authorship', '—')} | {found['peak_rss_gib'] or '—'} |")
     lines += ["", "Same quads after `difference` and `whole`: " +
-              ", ".join(f"{row['studies']:,}: {'yes' if row['same_quads'] else 'NO'}" for row in rows), "",
+              ", ".join(f"{row['studies']:,}: {_same(row['same_quads'])}" for row in rows), "",
               "What each difference wrote (the resolution stage's summary):", ""]
     for row in rows:
         lines.append(f"- {row['studies']:,}: {row['ways']['difference']['summary']}")
     (RESULTS / "sync.md").write_text("\n".join(lines) + "\n")
+
+
+def _same(found: bool | str) -> str:
+    """yes/NO, or what was compared when not every quad could be (a note kept in sync.json)."""
+    return found if isinstance(found, str) else ("yes" if found else "NO")
 
 
 def main() -> None:
