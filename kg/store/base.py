@@ -22,8 +22,6 @@ class Store(ABC):
 
     #: Whether the store answers queries (an N-Quads file being written does not).
     readable: bool = True
-    #: Whether :meth:`remove_nquads` removes single quads (derived graphs are then written as their difference).
-    removes_quads: bool = False
 
     @abstractmethod
     def load_nquads(self, data: bytes) -> None:
@@ -32,10 +30,6 @@ class Store(ABC):
     @abstractmethod
     def remove_graphs(self, graphs: Iterable[str]) -> None:
         """Drop named graphs (no error for graphs that do not exist)."""
-
-    def remove_nquads(self, data: bytes) -> None:
-        """Remove exactly these quads (N-Quads text without blank nodes; absent ones are no error)."""
-        raise NotImplementedError(f"{type(self).__name__} does not remove single quads")
 
     def replace_graphs(self, graphs: list[str], data: bytes) -> None:
         """Replace the named graphs with exactly these N-Quads (remote stores do it in one request)."""

@@ -31,19 +31,26 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables
 
-__all__ = ["DerivedGraphWriter", "GraphWrite", "write_derived"]
+__all__ = ["DerivedGraphWriter", "GraphWrite", "RemovesQuads", "write_derived"]
 
 BATCH_LINES = 200_000  # lines moved between DuckDB and the store at a time
 _WRITING = "writing"
 _SERIAL = itertools.count()
 _SCHEMA = "CREATE TABLE IF NOT EXISTS derived_lines (graph VARCHAR, line VARCHAR)"
+
+
+@runtime_checkable
+class RemovesQuads(Protocol):
+    """A store that removes single quads (:meth:`kg.store.oxigraph.OxigraphStore.remove_nquads`)."""
+
+    def remove_nquads(self, data: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,12 @@ class DerivedGraphWriter:
 
     def __init__(self, store: Store, graph: str, tables: MentionTables | None = None) -> None:
         self.store, self.graph = store, graph
-        self.keeps = store.removes_quads  # a store that cannot remove one quad is always written whole
+        # A store that cannot remove single quads (remote, rdflib) is always written whole.
+        self.remover = store if isinstance(store, RemovesQuads) else None
         serial = next(_SERIAL)  # writers may overlap (resolution's graph is open while sharing's is written)
         self._incoming, self._new = f"derived_incoming_{serial}", f"derived_new_{serial}"
         self._removed, self._added = f"derived_removed_{serial}", f"derived_added_{serial}"
-        self.tables = mention_tables(store) if tables is None and self.keeps else tables
+        self.tables = mention_tables(store) if tables is None and self.remover is not None else tables
         if self.tables is not None:
             self.tables.con.execute(_SCHEMA)
             self.tables.con.execute(f"CREATE OR REPLACE TEMP TABLE {self._incoming} (line VARCHAR)")
@@ -138,7 +146,8 @@ class DerivedGraphWriter:
                 [self.graph],
             )
             self._mark(_WRITING)
-            removed = self._apply(self._removed, self.store.remove_nquads)
+            assert self.remover is not None  # kept lines exist only for a store that removes quads
+            removed = self._apply(self._removed, self.remover.remove_nquads)
             added = self._apply(self._added, self.store.load_nquads)
             con.execute(
                 f"DELETE FROM derived_lines WHERE graph = $1 AND line IN (SELECT line FROM {self._removed})",

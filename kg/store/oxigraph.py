@@ -49,8 +49,6 @@ def _term(value: object) -> Term | None:
 class OxigraphStore(Store):
     """An Oxigraph store in a directory (created if missing), or in memory for ``None``."""
 
-    removes_quads = True
-
     def __init__(self, path: Path | str | None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
@@ -74,7 +72,10 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot write to the store: {error}", source=str(self.path)) from None
 
     def remove_nquads(self, data: bytes) -> None:
-        """One quad at a time: Oxigraph has no bulk removal, and dropping a whole graph is no faster per quad."""
+        """Remove exactly these quads (no blank nodes; absent ones are no error).
+
+        One quad at a time: Oxigraph has no bulk removal, and dropping a whole graph is no faster per quad.
+        """
         try:
             for quad in ox.parse(input=data, format=ox.RdfFormat.N_QUADS):
                 self._store.remove(quad)
