@@ -175,3 +175,22 @@ def test_unpublished_completed_trials_sees_pubmed_side_links(tmp_path: Path) -> 
         assert build([folder], store).records_failed == 0
         trials = [row[0] for row in store.select(query).values()]
         assert ("NCT01719640" in trials) is unpublished
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_what_several_graphs_state_of_an_author_merges_the_same_in_any_order(seed: int) -> None:
+    """A trial's citation and the PubMed record state one author place differently ("J" and "JA",
+    "John" and "Johann"); the merged place must not depend on the order the rows arrive in."""
+    import random
+
+    from kg.resolve.authorship import _author_places
+
+    pub, place = "https://pubmed.ncbi.nlm.nih.gov/1", "https://w3id.org/trialkg/resource/authorship/1/2"
+    rows = [(pub, place, "Smith", "2", "J", "John", None), (pub, place, "Smith", "2", "JA", "Johann", "Duke"),
+            (pub, place, "Smith", "3", "JB", None, "Yale"), (pub, place, "smith", None, None, "Jon", None)]
+    shuffled = rows[:]
+    random.Random(seed).shuffle(shuffled)
+    merged = _author_places(shuffled)[pub]
+    assert merged == _author_places(sorted(rows, key=repr))[pub] == _author_places(rows[::-1])[pub]
+    assert [(p.family, p.position, p.initials, p.given, p.affiliations) for p in merged] == [
+        ("Smith", 2, "JA", "Johann", ("Duke", "Yale"))]

@@ -19,7 +19,13 @@ Tables, and the columns after the record graph each row starts with:
 * ``sites``: trial IRI, NCT id, site IRI, facility, city, state, country, latitude, longitude
   (the decimal's lexical form);
 * ``concepts``: criterion concept IRI, normalised text;
-* ``exclusions``: NCT id, criterion concept IRI (the trial's ``tkg:exclusionConcept``).
+* ``exclusions``: NCT id, criterion concept IRI (the trial's ``tkg:exclusionConcept``);
+* ``persons``: person IRI, name (the ``tkg:name`` the record states for it);
+* ``publication_links``: trial IRI, publication IRI, kind (a trial's references by type:
+  background, result, derived, reference; a PubMed record's trial links: databank, abstract);
+* ``authorships``: publication IRI, authorship IRI, family name, position, initials, given
+  names, affiliation (one row per affiliation; none when the author has none); authors
+  without a family name are left out (investigator-author linking needs one).
 
 Example:
     >>> from kg.model import Trial, Organization
@@ -35,8 +41,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kg.model import PersonMention, Publication, Trial
+from kg.model import Author, PersonMention, Publication, Trial
 from kg.rdf import iris
+from kg.rdf.emit_publication import authorship_iri
 from kg.rdf.terms import decimal, iri
 
 __all__ = ["TABLES", "MentionRows", "mention_rows"]
@@ -52,11 +59,15 @@ TABLES: dict[str, tuple[str, ...]] = {
     "sites": ("trial", "nct", "site", "facility", "city", "state", "country", "lat", "lon"),
     "concepts": ("concept", "norm"),
     "exclusions": ("nct", "concept"),
+    "persons": ("person", "name"),
+    "publication_links": ("trial", "publication", "kind"),
+    "authorships": ("publication", "authorship", "family", "position", "initials", "given", "affiliation"),
 }
 
 _OFFICIAL_ROLES = {"PRINCIPAL_INVESTIGATOR": "PrincipalInvestigator", "STUDY_CHAIR": "StudyChair",
                    "STUDY_DIRECTOR": "StudyDirector"}
 _SITE_ROLES = {"PRINCIPAL_INVESTIGATOR": "SiteInvestigator", "SUB_INVESTIGATOR": "SubInvestigator"}
+_REFERENCE_KINDS = {"BACKGROUND": "background", "RESULT": "result", "DERIVED": "derived"}  # else "reference"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -85,7 +96,25 @@ def mention_rows(record: Any) -> MentionRows:
     elif isinstance(record, Publication):
         for grant in record.grants:
             _organization(rows, grant.agency, grant.agency_key)
+        publication = _iri(iris.pubmed(record.pmid))
+        for link in record.trial_links:
+            kind = "databank" if link.source == "DATABANK" else "abstract"
+            rows["publication_links"].append((_iri(iris.trial(link.nct_id)), publication, kind))
+        _authorships(rows, publication, record.authors)
     return rows
+
+
+def _authorships(rows: MentionRows, publication: str, authors: tuple[Author, ...]) -> None:
+    """The author places emit states for a publication (its ``tkg:hasAuthorship`` nodes)."""
+    encoded = iri(publication)
+    for position, author in enumerate(authors, start=1):
+        family = _text(author.family)
+        if family is None:
+            continue
+        node = _iri(authorship_iri(encoded, position))
+        values = (publication, node, family, str(position), _text(author.initials), _text(author.given))
+        for affiliation in author.affiliations or (None,):
+            rows["authorships"].append((*values, _text(affiliation)))
 
 
 def _organization(rows: MentionRows, name: str | None, key: str | None,
@@ -104,16 +133,17 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
     trial_iri = _iri(iris.trial(nct))
     rows["trials"].append((trial_iri, _text(nct)))
     names = {key: name for kind, key, name in trial.node_names if kind == "organization"}
+    person_names = {key: name for kind, key, name in trial.node_names if kind == "person"}
     for org in (trial.lead_sponsor, *trial.collaborators):
         if org is not None:
             node = _organization(rows, org.name, org.key, names)
             if node:
                 rows["sponsors"].append((nct, node))
     for official in trial.officials:
-        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names)
+        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names, person_names)
     party = trial.responsible_party
     if party is not None and party.mention is not None:
-        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names)
+        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names, person_names)
     for site in trial.sites:
         if site.key is None:
             continue
@@ -123,21 +153,36 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
         rows["sites"].append((trial_iri, nct, node, _text(site.facility), _text(site.city), _text(site.state),
                               _text(site.country), lat, lon))
         for investigator in site.investigators:
-            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), names, site.key,
-                  node)
+            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), names,
+                  person_names, site.key, node)
     for criterion in trial.eligibility.criteria:
         if criterion.normalized and criterion.node_key:  # what emit states a criterion node for
             concept = _iri(iris.resource("criterion-concept", criterion.concept_key))
             rows["concepts"].append((concept, _text(criterion.normalized)))
             if criterion.kind == "EXCLUSION":
                 rows["exclusions"].append((nct, concept))
+    for reference in trial.references:
+        if reference.pmid:
+            publication = _iri(iris.pubmed(reference.pmid))
+        elif reference.citation:
+            publication = _iri(iris.resource("publication", iris.text_hash(reference.citation)))
+        else:
+            continue
+        rows["publication_links"].append((trial_iri, publication, _REFERENCE_KINDS.get(reference.type or "",
+                                                                                        "reference")))
+        if reference.parsed:
+            _authorships(rows, publication, reference.parsed.authors)
 
 
 def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, names: dict[str, str],
-          site: tuple[str, ...] = (), site_node: str | None = None) -> None:
+          person_names: dict[str, str], site: tuple[str, ...] = (), site_node: str | None = None) -> None:
     key = mention.key
     role = _iri(iris.resource("role", nct, role_type, key or mention.name, *site))
     agent = _iri(iris.resource("person", key)) if key is not None else None
+    if key is not None and agent is not None:
+        name = _text(person_names.get(key, mention.person_name))  # the person node's name, as emit states it
+        if name is not None:
+            rows["persons"].append((agent, name))
     org = _organization(rows, mention.affiliation, mention.affiliation_key, names) if mention.affiliation else None
     rows["roles"].append((role, nct, role_type, _text(mention.name), _text(mention.affiliation), site_node, agent,
                           org))

@@ -7,12 +7,14 @@ are many "Wang J"), so each link carries a confidence and the reasons for it.
 
 How (linear in the data, never investigators x authors across the registry):
 
-1. SPARQL aggregation over the store: the trial-publication pairs (the registration's
-   references and the PubMed records' databank/abstract links, with their kinds), the
-   author list of every such publication (one row per place: family name, initials, given
-   names, affiliations), and the investigators of every trial that has publications
-   (people in any role: principal investigators, responsible-party investigators,
-   officials, site investigators, with role types and affiliations).
+1. Rows from the mention tables the load wrote (or, for a store without them, SPARQL over
+   the store; :mod:`kg.resolve.authorship_rows`): the trial-publication pairs (the
+   registration's references and the PubMed records' databank/abstract links, with their
+   kinds), the author list of every such publication (one row per place: family name,
+   initials, given names, affiliations), and the investigators of every trial that has
+   publications (people in any role: principal investigators, responsible-party
+   investigators, officials, site investigators, with role types and affiliations). What
+   several record graphs state of one node is merged here, by one rule per value.
 2. Python blocking: per trial, investigators are indexed by folded family name (both
    readings of a name, "Jianming Tan" and family-first "Tan Jianming"); each author is
    compared only with the investigators in its block.
@@ -47,8 +49,9 @@ from typing import Any
 
 from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH, AuthorLink, link_lines
 from kg.rdf.iris import resource
-from kg.rdf.namespaces import ONTOLOGY, PUBMED
+from kg.rdf.namespaces import PUBMED
 from kg.rdf.provenance import extraction_time
+from kg.resolve.authorship_rows import AuthorRows, author_rows
 from kg.rules.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
 from kg.store.derived_graphs import write_derived
@@ -63,49 +66,6 @@ METHOD = (
     "and affiliation overlap, divided when a name fits several places; links below "
     f"{MIN_CONFIDENCE} are dropped. trialkg kg.resolve.authorship."
 )
-_PREFIX = f"PREFIX tkg: <{ONTOLOGY}>\n"
-_TRIAL_LINKS = """
-  { VALUES (?relation ?kind) { (tkg:backgroundReference "background") (tkg:resultReference "result")
-      (tkg:derivedReference "derived") (tkg:hasReference "reference") }
-    ?t ?relation ?pub . }
-  UNION
-  { VALUES (?relation ?kind) { (tkg:databankTrial "databank") (tkg:abstractTrial "abstract") }
-    ?pub ?relation ?t . }
-"""
-PAIRS_QUERY = _PREFIX + f"SELECT DISTINCT ?t ?pub ?kind WHERE {{ {_TRIAL_LINKS} }}"
-# Each record graph restates the shared nodes it mentions (a publication cited by 1,000 trials
-# has its author list in 1,000 graphs), and a union default graph does not deduplicate them
-# (Oxigraph's does not), so joining several patterns over the union multiplies rows by the
-# number of graphs per pattern. Matching inside GRAPH ?g keeps the work linear; DISTINCT and
-# the grouping in Python merge what several graphs state.
-AUTHORS_QUERY = _PREFIX + f"""
-SELECT DISTINCT ?pub ?authorship ?family ?position ?initials ?given ?affiliation
-WHERE {{
-  {{ SELECT DISTINCT ?pub WHERE {{ {_TRIAL_LINKS} }} }}
-  GRAPH ?g {{
-    ?pub tkg:hasAuthorship ?authorship .
-    ?authorship tkg:familyName ?family .
-    OPTIONAL {{ ?authorship tkg:position ?position }}
-    OPTIONAL {{ ?authorship tkg:initials ?initials }}
-    OPTIONAL {{ ?authorship tkg:givenName ?given }}
-    OPTIONAL {{ ?authorship tkg:authorAffiliation ?affiliation }}
-  }}
-}}
-"""
-INVESTIGATORS_QUERY = _PREFIX + f"""
-SELECT DISTINCT ?t ?person ?role ?roleType ?name ?affiliation
-WHERE {{
-  {{ SELECT DISTINCT ?t WHERE {{ {_TRIAL_LINKS} }} }}
-  GRAPH ?g {{
-    ?t tkg:hasRole ?role .
-    ?role tkg:agent ?person ; tkg:roleType ?roleType .
-    OPTIONAL {{ ?person tkg:name ?name }}
-    OPTIONAL {{ {{ ?role tkg:affiliationText ?affiliation }}
-               UNION {{ ?role tkg:atSite/tkg:facilityName ?affiliation }} }}
-  }}
-}}
-"""
-
 # Evidence weights. The name is necessary, never sufficient: a principal investigator who
 # is the last author of the trial's results paper with the right initials gets ~0.85.
 _KIND_WEIGHT = {"result": 0.2, "derived": 0.2, "databank": 0.2, "abstract": 0.15, "reference": 0.1,
@@ -149,6 +109,7 @@ class LinkReport:
     comparisons: int = 0
     links: int = 0
     seconds: float = 0.0
+    source: str = ""  # where the rows came from: "tables" (the mention tables) or "store" (SPARQL)
     links_by_kind: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -159,8 +120,12 @@ class LinkReport:
                 f"{' (' + kinds + ')' if kinds else ''}, {self.seconds:.1f} s")
 
 
-def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONFIDENCE) -> LinkReport:
+def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONFIDENCE,
+                                  rows: AuthorRows | None = None) -> LinkReport:
     """Compute the investigator-author links of the whole store and replace the links graph.
+
+    ``rows`` is where the links, authors and investigators are read (default: the store's
+    mention tables when complete, else the store).
 
     Example:
         >>> link_investigators_to_authors(open_store("kg-store")).links  # doctest: +SKIP
@@ -168,13 +133,14 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
     """
     started_clock = time.perf_counter()
     started = extraction_time()
-    report = LinkReport()
+    source = rows if rows is not None else author_rows(store)
+    report = LinkReport(source=getattr(source, "source", ""))
     pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for t, pub, kind in store.select(PAIRS_QUERY).values():
+    for t, pub, kind in source.links():
         if t and pub and kind:
             pairs[(t, pub)].add(kind)
-    authors = _author_places(store)
-    investigators = _investigators(store)
+    authors = _author_places(source.authors())
+    investigators = _investigators(source.investigators())
     report.trials = len({t for t, _ in pairs})
     report.publications = len({pub for _, pub in pairs})
     report.investigators = sum(len(people) for people in investigators.values())
@@ -203,10 +169,14 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
     return report
 
 
-def _author_places(store: Store) -> dict[str, list[AuthorPlace]]:
-    """Per publication, its places in the author list, merged over the graphs that state them."""
+def _author_places(rows: Iterable[tuple[Any, ...]]) -> dict[str, list[AuthorPlace]]:
+    """Per publication, its places in the author list, merged over the graphs that state them.
+
+    Whatever order the rows come in: the smallest family name and position, the longest
+    initials (the smallest of equally long ones), the smallest given names, every affiliation.
+    """
     merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for pub, authorship, family, position, initials, given, affiliation in store.select(AUTHORS_QUERY).values():
+    for pub, authorship, family, position, initials, given, affiliation in rows:
         if not (pub and authorship and family):
             continue
         entry = merged.setdefault((pub, authorship), {"family": family, "position": 0, "initials": "",
@@ -214,9 +184,10 @@ def _author_places(store: Store) -> dict[str, list[AuthorPlace]]:
         entry["family"] = min(entry["family"], family)
         if position and (not entry["position"] or int(position) < entry["position"]):
             entry["position"] = int(position)
-        if initials and len(initials) > len(entry["initials"]):
+        if initials and (-len(initials), initials) < (-len(entry["initials"]), entry["initials"]):
             entry["initials"] = initials
-        entry["given"] = entry["given"] or given or ""
+        if given and (not entry["given"] or given < entry["given"]):
+            entry["given"] = given
         if affiliation:
             entry["affiliations"].add(affiliation)
     places: dict[str, list[AuthorPlace]] = defaultdict(list)
@@ -226,12 +197,12 @@ def _author_places(store: Store) -> dict[str, list[AuthorPlace]]:
     return places
 
 
-def _investigators(store: Store) -> dict[str, list[Investigator]]:
+def _investigators(rows: Iterable[tuple[Any, ...]]) -> dict[str, list[Investigator]]:
     """Per trial, one Investigator per person (all their roles in that trial together)."""
     roles: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     affiliations: dict[tuple[str, str], set[str]] = defaultdict(set)
     names: dict[tuple[str, str], str] = {}
-    for t, person, role, role_type, name, affiliation in store.select(INVESTIGATORS_QUERY).values():
+    for t, person, role, role_type, name, affiliation in rows:
         if not (t and person and role and name):
             continue
         key = (t, person)

@@ -12,6 +12,7 @@ sync keeps them current.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,10 @@ import pytest
 
 from kg import build
 from kg.queries import get_query
+from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH
 from kg.rdf.namespaces import RESOLUTION_GRAPH, SHARING_GRAPH
+from kg.resolve.authorship import link_investigators_to_authors
+from kg.resolve.authorship_rows import StoreAuthorRows, TableAuthorRows, author_rows
 from kg.resolve.mention_source import TableMentions, mention_source
 from kg.resolve.mentions import StoreMentions
 from kg.resolve.stage import resolve
@@ -38,6 +42,16 @@ def _mentions(source: StoreMentions | TableMentions) -> dict[str, object]:
     return {"ncts": ncts, "organizations": source.organizations(), "affiliations": source.affiliations(),
             "concepts": list(source.concepts()), "sponsors": dict(source.sponsors(ncts)), "roles": source.roles(ncts),
             "sites": source.sites(ncts), "exclusions": sorted(source.exclusions(ncts))}
+
+
+def _author_rows(source: StoreAuthorRows | TableAuthorRows) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of each kind, as a sorted list (duplicates kept: the multisets must be equal)."""
+    return {kind: sorted((tuple(row) for row in getattr(source, kind)()), key=repr)
+            for kind in ("links", "authors", "investigators")}
+
+
+def _graph(store: Store, graph: str) -> list[str]:
+    return sorted(map(str, store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").values()))
 
 
 def _resolution(store: Store) -> list[str]:
@@ -72,6 +86,63 @@ def test_tables_give_the_mentions_the_store_gives(built: Store) -> None:
     assert found == _mentions(StoreMentions(built))
 
 
+def test_tables_give_the_author_rows_the_store_gives(built: Store) -> None:
+    """Trial-publication links, author places and investigators: the same rows, value for value."""
+    tables = author_rows(built)
+    assert isinstance(tables, TableAuthorRows)
+    found = _author_rows(tables)
+    assert all(found.values()), "the shared data has links, authors and investigators"
+    assert any(row[5] for row in found["investigators"]), "affiliations are compared"
+    assert any(row[6] for row in found["authors"]), "author affiliations are compared"
+    assert found == _author_rows(StoreAuthorRows(built))
+
+
+def test_author_rows_with_site_investigators_and_several_affiliations(tmp_path: Path) -> None:
+    """What the shared data lacks, made from real records: a trial cites a PubMed record whose author has
+    two affiliations, and lists one site twice in two spellings, so the site node its investigators
+    hold has a facility name other than their affiliation text (both parsers set it to the facility)."""
+    from lxml import etree
+
+    trial = (ROOT / "tests/data/ctgov-xml/aact-fixtures/NCT00482794.xml").read_text(encoding="utf-8")
+    pubmed = ROOT / "tests/data/pubmed/pubmr-search-result.xml"
+    articles = etree.parse(str(pubmed), etree.XMLParser(resolve_entities=False, no_network=True))
+    pmid = next(article.findtext(".//PMID") for article in articles.iter("PubmedArticle")
+                if any(len(author.findall("AffiliationInfo")) > 1 for author in article.iter("Author")))
+    cited = f"<reference><citation>Cited.</citation><PMID>{pmid}</PMID></reference>\n  <reference>"
+    trial = trial.replace("<reference>", cited, 1)
+    location = trial[trial.index("<location>"):trial.index("</location>") + len("</location>")]
+    facility = etree.fromstring(location.encode("utf-8")).findtext("facility/name")
+    shouted = re.sub(r"\s*<investigator>.*?</investigator>", "", location, flags=re.DOTALL)  # nobody's affiliation
+    shouted = shouted.replace(f"<name>{facility}</name>", f"<name>{facility.upper()}</name>")
+    trial = trial.replace(location, f"{location}\n  {shouted}", 1)
+    (tmp_path / "NCT00482794.xml").write_text(trial, encoding="utf-8")
+    shutil.copy(pubmed, tmp_path / pubmed.name)
+    store = open_store(None)
+    build([tmp_path], store, resolve=False)
+    found = _author_rows(author_rows(store))
+    places = [row[1] for row in found["authors"] if row[0].endswith(pmid) and row[6]]
+    assert len(places) > len(set(places)), "an author place with several affiliations"
+    affiliations = {(row[2], row[5]) for row in found["investigators"]}
+    assert {facility, facility.upper()} <= {value for _, value in affiliations}
+    assert len(affiliations) > len({role for role, _ in affiliations}), "a role with its site's other spelling"
+    assert found == _author_rows(StoreAuthorRows(store))
+
+
+def test_same_author_links_from_tables_and_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry's citations (industry and leukaemia studies) and PubMed records, linked both ways."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = [*DATA, ROOT / "tests/data/more/ctgov-json"]
+    old, new = open_store(None), open_store(None)
+    build(data, old, resolve=False)
+    build(data, new, resolve=False)
+    assert _author_rows(author_rows(new)) == _author_rows(StoreAuthorRows(new))
+    from_store = link_investigators_to_authors(old, rows=StoreAuthorRows(old))
+    from_tables = link_investigators_to_authors(new)
+    assert (from_store.source, from_tables.source) == ("store", "tables")
+    assert from_tables.links == from_store.links > 10
+    assert _graph(new, INVESTIGATOR_AUTHOR_GRAPH) == _graph(old, INVESTIGATOR_AUTHOR_GRAPH)
+
+
 def test_same_resolution_graph_from_tables_and_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     old, new = open_store(None), open_store(None)
@@ -97,6 +168,7 @@ def test_sync_keeps_the_tables_in_step(tmp_path: Path, monkeypatch: pytest.Monke
     report = sync([first, rest], synced)
     assert report.added > 0
     assert _mentions(TableMentions.of(synced)) == _mentions(StoreMentions(synced))
+    assert _author_rows(TableAuthorRows(mention_tables(synced))) == _author_rows(StoreAuthorRows(synced))
     fresh = open_store(None)
     build([first, rest], fresh)
     assert _resolution(synced) == _resolution(fresh)
@@ -104,6 +176,7 @@ def test_sync_keeps_the_tables_in_step(tmp_path: Path, monkeypatch: pytest.Monke
     (first / files[0].name).unlink()
     sync([first, rest], synced, full=True)
     assert _mentions(TableMentions.of(synced)) == _mentions(StoreMentions(synced))
+    assert _author_rows(TableAuthorRows(mention_tables(synced))) == _author_rows(StoreAuthorRows(synced))
     remaining = open_store(None)
     build([first, rest], remaining)
     assert _sharing(synced) == _sharing(remaining)
