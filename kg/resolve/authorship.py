@@ -134,7 +134,7 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
     started_clock = time.perf_counter()
     started = extraction_time()
     source = rows if rows is not None else author_rows(store)
-    report = LinkReport(source=getattr(source, "source", ""))
+    report = LinkReport(source=source.source)
     pairs: dict[tuple[str, str], set[str]] = defaultdict(set)
     for t, pub, kind in source.links():
         if t and pub and kind:

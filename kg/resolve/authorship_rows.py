@@ -103,6 +103,10 @@ SELECT DISTINCT n.trial, n.agent, n.role, n.role_type, n.name, s.facility FROM n
 
 
 class AuthorRows(Protocol):
+    """Where linking reads its three kinds of row; ``source`` names it in the report."""
+
+    source: str
+
     def links(self) -> Iterator[Row]: ...
 
     def authors(self) -> Iterator[Row]: ...
