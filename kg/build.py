@@ -101,7 +101,7 @@ class _Loader:
         # Resolution's mentions, written as the records load (no read-back): complete when the
         # store starts empty or its tables already covered it.
         self.tables = _mention_sink(store)
-        self.tables_complete = self.tables is not None and (not self.replace_existing or self.tables.complete)
+        self.tables_complete = self.tables is not None and (not self.replace_existing or self.tables.covers())
 
     def add(self, loaded: Loaded) -> None:
         previous = self.seen.get(loaded.graph)
@@ -154,7 +154,7 @@ class _Loader:
         self.flush()
         if self.tables is not None:
             self.tables.flush()
-            self.tables.set_complete(self.tables_complete)
+            self.tables.set_complete(self.tables_complete, every_table=not self.replace_existing)
 
 
 def _mention_sink(store: Store) -> MentionTables | MentionFile | None:

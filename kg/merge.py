@@ -105,7 +105,7 @@ def merge(parts: Iterable[Path | str], store: Store, *, resolve: bool = True, de
         if progress is not None:
             progress(added)
     tables.flush()
-    tables.set_complete(True)
+    tables.set_complete(True, every_table=True)
     store.flush()
     if resolve and report.records_loaded:
         stages = post_load(store)

@@ -108,7 +108,7 @@ class _Writer:
     def __init__(self, store: Store, chunk_bytes: int) -> None:
         self.store = store
         tables = mention_tables(store) if store.readable else None
-        self.tables = tables if tables is not None and tables.complete else None  # kept only if complete
+        self.tables = tables if tables is not None and tables.covers() else None  # kept only if they cover the store
         self.chunk_bytes = chunk_bytes
         self.pending: dict[str, bytes] = {}
         self.size = 0

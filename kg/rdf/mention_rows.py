@@ -46,7 +46,7 @@ from kg.rdf import iris
 from kg.rdf.emit_publication import authorship_iri
 from kg.rdf.terms import decimal, iri
 
-__all__ = ["TABLES", "MentionRows", "mention_rows"]
+__all__ = ["AUTHOR_TABLES", "RESOLUTION_TABLES", "TABLES", "MentionRows", "mention_rows"]
 
 MentionRows = dict[str, list[tuple[str | None, ...]]]
 
@@ -63,6 +63,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     "publication_links": ("trial", "publication", "kind"),
     "authorships": ("publication", "authorship", "family", "position", "initials", "given", "affiliation"),
 }
+
+# What each reader needs (a store whose tables predate one of them reads the store instead).
+RESOLUTION_TABLES = ("trials", "organizations", "sponsors", "roles", "sites", "concepts", "exclusions")
+AUTHOR_TABLES = ("trials", "roles", "sites", "persons", "publication_links", "authorships")
 
 _OFFICIAL_ROLES = {"PRINCIPAL_INVESTIGATOR": "PrincipalInvestigator", "STUDY_CHAIR": "StudyChair",
                    "STUDY_DIRECTOR": "StudyDirector"}

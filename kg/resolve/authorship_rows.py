@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from kg.rdf.mention_rows import AUTHOR_TABLES
 from kg.rdf.namespaces import ONTOLOGY
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables, sql_string
@@ -153,4 +154,4 @@ class TableAuthorRows:
 def author_rows(store: Store) -> StoreAuthorRows | TableAuthorRows:
     """The store's mention tables when the load wrote them for every record; else the store itself."""
     tables = mention_tables(store)
-    return TableAuthorRows(tables) if tables.complete else StoreAuthorRows(store)
+    return TableAuthorRows(tables) if tables.covers(AUTHOR_TABLES) else StoreAuthorRows(store)

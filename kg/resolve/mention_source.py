@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from kg.rdf.mention_rows import RESOLUTION_TABLES
 from kg.resolve.mentions import RoleMention, SiteMention, StoreMentions
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables
@@ -97,4 +98,4 @@ class TableMentions:
 def mention_source(store: Store) -> TableMentions | StoreMentions:
     """The store's mention tables when the load wrote them for every record; else the store itself."""
     tables = mention_tables(store)
-    return TableMentions(tables) if tables.complete else StoreMentions(store)
+    return TableMentions(tables) if tables.covers(RESOLUTION_TABLES) else StoreMentions(store)

@@ -72,8 +72,12 @@ class MentionFile:
     def flush(self) -> None:
         self._handle.flush()
 
-    def set_complete(self, complete: bool) -> None:
-        if complete:
+    def covers(self, tables: Iterable[str] = ()) -> bool:
+        """A shard's file covers no store: it is written once, from the shard's own records."""
+        return False
+
+    def set_complete(self, complete: bool, *, every_table: bool = False) -> None:
+        if complete:  # a shard is always written whole, every table of it
             self._handle.write(_COMPLETE)
 
     def close(self) -> None:

@@ -15,9 +15,10 @@ The pipeline's parent fills the tables from each record's rows
 (:func:`kg.rdf.mention_rows.mention_rows`), keyed by record graph, so replacing or removing
 a record (a newer copy, a sync) deletes its rows first. A ``meta`` row says the tables
 cover the whole store (``complete``): a store built before the tables existed, or one
-whose tables were lost, has none, and resolution then falls back to reading the store; so
-has one whose tables were written before a table was added (opening them adds the table,
-empty, and marks them incomplete until a build from an empty store writes them all). A
+whose tables were lost, has none, and resolution then falls back to reading the store.
+Tables written before a table was added keep covering the store; opening them adds the new
+table, empty, and names it ``missing``, so its reader falls back to the store until a build
+from an empty store writes every table (:meth:`MentionTables.covers`). A
 second ``meta`` row says whether the resolution is stale: any change of records marks it,
 the post-load stages clear it, so ``kg sync --no-resolve`` (minutes at registry scale) is
 followed by commands that say the shared-* answers describe the store before the sync.
@@ -90,9 +91,12 @@ class MentionTables:
                 types = ", ".join(f"{c} VARCHAR" for c in columns)
                 self._con.execute(f"CREATE TABLE IF NOT EXISTS {name} (graph VARCHAR, {types})")
             self._con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-            if "meta" in existing and not existing >= set(TABLES):
-                # written before a table was added: its new table is empty, so they no longer cover the store
-                self._con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', 'no')")
+            added = set(TABLES) - existing
+            if "meta" in existing and added:
+                # written before these tables were added: they are empty, so they do not cover the store
+                # (the older tables still do, and their readers keep reading them)
+                missing = ",".join(sorted(self._missing() | added))
+                self._con.execute("INSERT OR REPLACE INTO meta VALUES ('missing', ?)", [missing])
         return self._con
 
     def exists(self) -> bool:
@@ -155,8 +159,12 @@ class MentionTables:
             self.con.execute(f"COPY {table} FROM {sql_string(self.spool)} (FORMAT json)")
         self.spool.unlink(missing_ok=True)
 
-    def set_complete(self, complete: bool) -> None:
+    def set_complete(self, complete: bool, *, every_table: bool = False) -> None:
+        """Whether the rows cover the store's records; ``every_table`` when all tables were written
+        from an empty store (tables added since an older file was written then cover it too)."""
         self.con.execute("INSERT OR REPLACE INTO meta VALUES ('complete', ?)", ["yes" if complete else "no"])
+        if complete and every_table:
+            self.con.execute("DELETE FROM meta WHERE key = 'missing'")
 
     def mark_resolved(self) -> None:
         """The post-load stages ran over the records as they are now."""
@@ -169,7 +177,20 @@ class MentionTables:
 
     @property
     def complete(self) -> bool:
-        return self._meta("complete") == "yes"
+        """Every table covers the store's records."""
+        return self.covers(TABLES)
+
+    def covers(self, tables: Iterable[str] = ()) -> bool:
+        """The rows cover the store's records, in each of ``tables`` (none named: the flag alone).
+
+        A file written before a table was added has the older tables complete and the new one
+        empty: resolution still reads its tables, a reader of the new one reads the store.
+        """
+        return self._meta("complete") == "yes" and not (self._missing() & set(tables))
+
+    def _missing(self) -> set[str]:
+        found = self._meta("missing")
+        return set(found.split(",")) if found else set()
 
     def _meta(self, key: str) -> str | None:
         """A ``meta`` value, None when unset (or no tables exist: nothing is created to read it)."""

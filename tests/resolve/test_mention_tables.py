@@ -21,6 +21,7 @@ import pytest
 from kg import build
 from kg.queries import get_query
 from kg.rdf.emit_links import INVESTIGATOR_AUTHOR_GRAPH
+from kg.rdf.mention_rows import AUTHOR_TABLES, RESOLUTION_TABLES
 from kg.rdf.namespaces import RESOLUTION_GRAPH, SHARING_GRAPH
 from kg.resolve.authorship import link_investigators_to_authors
 from kg.resolve.authorship_rows import StoreAuthorRows, TableAuthorRows, author_rows
@@ -210,6 +211,36 @@ def test_tables_written_before_a_table_was_added_are_incomplete(tmp_path: Path) 
     assert not reopened.complete
     assert reopened.query("SELECT count(*) FROM exclusions") == [(0,)]
     reopened.close()
+
+
+def test_tables_from_before_the_author_tables_keep_serving_resolution(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store built before the author tables existed: resolution (and a sync) still read its tables,
+    author linking reads the store, and gives what the tables give once a rebuild writes them."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    store = open_store(tmp_path / "store")
+    build([ROOT / "examples", ROOT / "tests/data/pubmed"], store, resolve=False)
+    tables = mention_tables(store)
+    for name in AUTHOR_TABLES:
+        if name not in RESOLUTION_TABLES:
+            tables.con.execute(f"DROP TABLE {name}")  # as an older version wrote the file
+    tables.close()
+    reopened = mention_tables(store)
+    assert not reopened.complete and reopened.covers(RESOLUTION_TABLES) and not reopened.covers(AUTHOR_TABLES)
+    assert resolve(store).source == "tables"
+    older = link_investigators_to_authors(store)
+    assert older.source == "store" and older.links > 0
+    older_graph = _graph(store, INVESTIGATOR_AUTHOR_GRAPH)
+    sync([ROOT / "examples"], store)  # a sync keeps the older tables current
+    assert mention_tables(store).covers(RESOLUTION_TABLES) and resolve(store).source == "tables"
+    store.close()
+    rebuilt = open_store(tmp_path / "rebuilt")
+    build([ROOT / "examples", ROOT / "tests/data/pubmed"], rebuilt, resolve=False)
+    assert mention_tables(rebuilt).complete
+    newer = link_investigators_to_authors(rebuilt)
+    assert newer.source == "tables" and newer.links == older.links
+    assert _graph(rebuilt, INVESTIGATOR_AUTHOR_GRAPH) == older_graph
+    rebuilt.close()
 
 
 KINDS = ["site", "sponsor", "principal-investigator", "exclusion-criteria"]
