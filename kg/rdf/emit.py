@@ -379,12 +379,10 @@ def _sites(q: _Quads, t: str, trial: Trial) -> None:
 
 def _references(q: _Quads, t: str, references: tuple[Reference, ...]) -> None:
     for reference in references:
-        if reference.pmid:
-            node = iri(iris.pubmed(reference.pmid))
-        elif reference.citation:
-            node = iri(iris.resource("publication", iris.text_hash(reference.citation)))
-        else:
+        publication = iris.cited(reference.pmid, reference.citation)
+        if publication is None:
             continue
+        node = iri(publication)
         q.add(t, _REFERENCE_PROPERTY.get(reference.type or "", TKG.hasReference), node)
         q.add(node, A, TKG.Publication)
         q.text(node, TKG.pmid, reference.pmid)

@@ -61,6 +61,16 @@ def pubmed(pmid: str) -> str:
     return PUBMED + pmid
 
 
+def cited(pmid: str | None, citation: str | None) -> str | None:
+    """The publication a trial's reference names: its PubMed record, else a node minted from the
+    citation's text (the same text in two records is one node); None when it gives neither."""
+    if pmid:
+        return pubmed(pmid)
+    if citation:
+        return resource("publication", text_hash(citation))
+    return None
+
+
 # MeSH unique ids were letter + 6 digits until about 2017 (highest near D066xxx); newer
 # ones are letter + 9 digits (D000086382, COVID-19). API v2 pads old ids to 9 digits
 # (D000003920), but id.nlm.nih.gov knows them only as D003920.

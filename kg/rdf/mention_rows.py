@@ -166,12 +166,10 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
             if criterion.kind == "EXCLUSION":
                 rows["exclusions"].append((nct, concept))
     for reference in trial.references:
-        if reference.pmid:
-            publication = _iri(iris.pubmed(reference.pmid))
-        elif reference.citation:
-            publication = _iri(iris.resource("publication", iris.text_hash(reference.citation)))
-        else:
+        cited = iris.cited(reference.pmid, reference.citation)
+        if cited is None:
             continue
+        publication = _iri(cited)
         rows["publication_links"].append((trial_iri, publication, _REFERENCE_KINDS.get(reference.type or "",
                                                                                         "reference")))
         if reference.parsed:
