@@ -110,23 +110,22 @@ def mention_rows(record: Any) -> MentionRows:
 
 def _authorships(rows: MentionRows, publication: str, authors: tuple[Author, ...]) -> None:
     """The author places emit states for a publication (its ``tkg:hasAuthorship`` nodes)."""
-    encoded = iri(publication)
     for position, author in enumerate(authors, start=1):
         family = _text(author.family)
         if family is None:
             continue
-        node = _iri(authorship_iri(encoded, position))
+        node = _iri(authorship_iri(publication, position))
         values = (publication, node, family, str(position), _text(author.initials), _text(author.given))
         for affiliation in author.affiliations or (None,):
             rows["authorships"].append((*values, _text(affiliation)))
 
 
 def _organization(rows: MentionRows, name: str | None, key: str | None,
-                  names: dict[str, str] | None = None) -> str | None:
+                  names: dict[tuple[str, str], str] | None = None) -> str | None:
     if key is None or name is None:
         return None
     node = _iri(iris.resource("organization", key))
-    text = _text(names.get(key, name) if names else name)  # the record's one name for the node, as emit states it
+    text = _text(names.get(("organization", key), name) if names else name)  # the record's one name, as emit states it
     if text is not None:
         rows["organizations"].append((node, text))
     return node
@@ -136,18 +135,17 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
     nct = trial.nct_id
     trial_iri = _iri(iris.trial(nct))
     rows["trials"].append((trial_iri, _text(nct)))
-    names = {key: name for kind, key, name in trial.node_names if kind == "organization"}
-    person_names = {key: name for kind, key, name in trial.node_names if kind == "person"}
+    names = {(kind, key): name for kind, key, name in trial.node_names}  # the record's one name per node, as emit
     for org in (trial.lead_sponsor, *trial.collaborators):
         if org is not None:
             node = _organization(rows, org.name, org.key, names)
             if node:
                 rows["sponsors"].append((nct, node))
     for official in trial.officials:
-        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names, person_names)
+        _role(rows, nct, official, _OFFICIAL_ROLES.get(official.role, "OtherRole"), names)
     party = trial.responsible_party
     if party is not None and party.mention is not None:
-        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names, person_names)
+        _role(rows, nct, party.mention, "ResponsiblePartyInvestigator", names)
     for site in trial.sites:
         if site.key is None:
             continue
@@ -157,8 +155,8 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
         rows["sites"].append((trial_iri, nct, node, _text(site.facility), _text(site.city), _text(site.state),
                               _text(site.country), lat, lon))
         for investigator in site.investigators:
-            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), names,
-                  person_names, site.key, node)
+            _role(rows, nct, investigator, _SITE_ROLES.get(investigator.role, "SiteInvestigator"), names, site.key,
+                  node)
     for criterion in trial.eligibility.criteria:
         if criterion.normalized and criterion.node_key:  # what emit states a criterion node for
             concept = _iri(iris.resource("criterion-concept", criterion.concept_key))
@@ -176,13 +174,14 @@ def _trial(rows: MentionRows, trial: Trial) -> None:
             _authorships(rows, publication, reference.parsed.authors)
 
 
-def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, names: dict[str, str],
-          person_names: dict[str, str], site: tuple[str, ...] = (), site_node: str | None = None) -> None:
+def _role(rows: MentionRows, nct: str, mention: PersonMention, role_type: str, names: dict[tuple[str, str], str],
+          site: tuple[str, ...] = (), site_node: str | None = None) -> None:
     key = mention.key
     role = _iri(iris.resource("role", nct, role_type, key or mention.name, *site))
-    agent = _iri(iris.resource("person", key)) if key is not None else None
-    if key is not None and agent is not None:
-        name = _text(person_names.get(key, mention.person_name))  # the person node's name, as emit states it
+    agent = None
+    if key is not None:
+        agent = _iri(iris.resource("person", key))
+        name = _text(names.get(("person", key), mention.person_name))  # the person node's name, as emit states it
         if name is not None:
             rows["persons"].append((agent, name))
     org = _organization(rows, mention.affiliation, mention.affiliation_key, names) if mention.affiliation else None
