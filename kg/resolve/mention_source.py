@@ -17,10 +17,10 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from kg.rdf.mention_rows import RESOLUTION_TABLES
-from kg.resolve.mentions import RoleMention, SiteMention, StoreMentions
+from kg.resolve.mentions import RoleMention, StoreMentions, SurfaceSite, surface_site
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables
 
@@ -63,21 +63,18 @@ class TableMentions:
             "FROM roles GROUP BY role HAVING min(role_type) IS NOT NULL AND min(name) IS NOT NULL")
         return sorted((RoleMention(*row) for row in rows if row[1] in known), key=lambda m: m.role)
 
-    def sites(self, ncts: dict[str, str]) -> list[SiteMention]:
-        known = set(ncts.values())
+    def site_places(self) -> dict[str, SurfaceSite]:
+        """Every surface site with a facility name, by IRI (sorted): one record per node, not per trial."""
         rows = self.tables.iter_query("""
-            WITH place AS (
-              SELECT site, min(facility) AS facility, min(city) AS city, min(state) AS state,
-                     min(country) AS country, min(lat) AS lat, min(lon) AS lon
-              FROM sites GROUP BY site)
-            SELECT pair.trial, pair.nct, pair.site, facility, city, state, country, lat, lon
-            FROM (SELECT DISTINCT trial, nct, site FROM sites) AS pair JOIN place USING (site)
-            WHERE facility IS NOT NULL""")
-        out = [SiteMention(trial, nct, site, facility, city, state, country,
-                           float(lat) if lat is not None else None, float(lon) if lon is not None else None)
-               for trial, nct, site, facility, city, state, country, lat, lon in rows if nct in known]
-        out.sort(key=lambda m: (m.trial_iri, m.trial, m.site))
-        return out
+            SELECT site, min(facility), min(city), min(state), min(country), min(lat), min(lon)
+            FROM sites GROUP BY site HAVING min(facility) IS NOT NULL ORDER BY site""")
+        return {row[0]: surface_site(*row) for row in rows}
+
+    def site_pairs(self, ncts: dict[str, str], places: Container[str]) -> Iterator[tuple[str, str, str]]:
+        """(trial IRI, NCT id, site IRI) of every trial listing a site of ``places``, sorted, streamed."""
+        known = set(ncts.values())
+        rows = self.tables.iter_query("SELECT DISTINCT trial, nct, site FROM sites ORDER BY trial, nct, site")
+        return (row for row in rows if row[1] in known and row[2] in places)
 
     def concepts(self) -> Iterator[tuple[str, str]]:
         """(IRI, normalised text) of each criterion concept, sorted by IRI, streamed: millions at registry scale.

@@ -16,25 +16,32 @@ A resolved site is linked to the organisation that runs it when a sponsor, colla
 investigator affiliation of one of its trials names the same institution (the seed pages'
 "Fuzhou General Hospital" is sponsor, affiliation and facility at once).
 
+The work is per site node, not per trial that lists it: each node is read once with its
+place (:class:`~kg.resolve.mentions.SurfaceSite`), the (trial, site) pairs only to count and
+separate the trials of each node, and the resolved site of a pair is computed when asked
+(:meth:`SiteResolution.site_of`), not held for millions of pairs.
+
 Example:
-    >>> from kg.resolve.mentions import SiteMention
+    >>> from kg.resolve.mentions import SiteMention, SurfaceSite
     >>> m = [SiteMention("t:1", "NCT1", "s:1", "Fuzhou General Hospital", "Fuzhou", None, "China", None, None),
     ...      SiteMention("t:2", "NCT2", "s:2", "Fuzhou General Hospital, Xiamen Univ", "Fuzhou", None, "China",
     ...                  None, None)]
-    >>> resolve_sites(m).trial_site[("t:2", "s:2")]
+    >>> resolve_sites(m).site_of("NCT2", "s:2")
     's:1'
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from kg.resolve.cluster import Edge, UnionFind, candidate_pairs, cluster
-from kg.resolve.mentions import SiteMention
+from kg.resolve.mentions import SiteMention, SurfaceSite
 from kg.rules.places import (
     GENERIC,
     NameTokens,
@@ -55,19 +62,33 @@ _NEAR_KM = 2.0
 
 @dataclass
 class SiteResolution:
-    trial_site: dict[tuple[str, str], str] = field(default_factory=dict)  # (trial IRI, surface) -> canonical
     canonical: dict[str, str] = field(default_factory=dict)  # named surface site -> canonical
-    anonymous: dict[str, tuple[str, SiteMention]] = field(default_factory=dict)  # canonical -> (surface, mention)
+    anonymous: dict[str, str] = field(default_factory=dict)  # canonical (one per trial listing it) -> surface
+    surface: Mapping[str, SurfaceSite] = field(default_factory=dict)  # surface site -> its record
+    trials: dict[str, tuple[str, ...]] = field(default_factory=dict)  # surface site -> trial IRIs listing it
     confidence: dict[str, float] = field(default_factory=dict)
-    labels: dict[str, SiteMention] = field(default_factory=dict)  # canonical -> a mention to describe it
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
     places: dict[str, frozenset[str]] = field(default_factory=dict)  # surface -> city/state/country words
     tokens: dict[str, NameTokens] = field(default_factory=dict)  # surface -> facility tokens
     comparisons: int = 0  # pairs of named sites scored: bounded per site by blocking, never all pairs
+    mentions: int = 0  # (trial, site) pairs read
 
     @property
     def merged(self) -> int:
         return sum(1 for surface, canonical in self.canonical.items() if surface != canonical)
+
+    def site_of(self, nct: str, surface: str) -> str:
+        """The resolved site of a trial's surface site: the surface itself when resolution never saw the pair."""
+        found = self.canonical.get(surface)
+        if found is not None:
+            return found
+        anonymous = _anonymous_iri(surface, nct)
+        return anonymous if anonymous in self.anonymous else surface
+
+
+def _anonymous_iri(surface: str, nct: str) -> str:
+    """One trial's own site where its record names an anonymised facility."""
+    return f"{surface}/{nct}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,23 +153,44 @@ def _km(a: _Site, b: _Site) -> float:
     return 6371.0 * math.hypot(dlat, dlon)
 
 
-def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
-    """Cluster the named surface sites; give each anonymised (trial, site) pair its own site."""
-    result = SiteResolution()
-    trials: dict[str, set[str]] = defaultdict(set)
-    first: dict[str, SiteMention] = {}
-    for mention in mentions:
-        trials[mention.site].add(mention.trial_iri)
-        first.setdefault(mention.site, mention)
-    named: list[_Site] = []
-    for iri, mention in sorted(first.items()):
-        places = place_words(mention.city, mention.state, mention.country)
-        result.places[iri] = places
-        result.tokens[iri] = facility_tokens(mention.facility)
-        if is_anonymous_facility(mention.facility):
+def resolve_sites(mentions: Iterable[SiteMention]) -> SiteResolution:
+    """:func:`resolve_surface_sites` over mentions as tests and examples write them (one record per pair)."""
+    listed = list(mentions)
+    sites = {m.site: SurfaceSite(m.site, m.facility, m.city, m.state, m.country, m.lat, m.lon) for m in listed}
+    return resolve_surface_sites(dict(sorted(sites.items())), ((m.trial_iri, m.trial, m.site) for m in listed))
+
+
+def resolve_surface_sites(sites: Mapping[str, SurfaceSite], pairs: Iterable[tuple[str, str, str]]) -> SiteResolution:
+    """Cluster the named surface sites; give each anonymised (trial, site) pair its own site.
+
+    ``sites``: every surface site node, by IRI; ``pairs``: (trial IRI, NCT id, site IRI), read once.
+    """
+    result = SiteResolution(surface=sites)
+    anonymous = {iri for iri, site in sites.items() if is_anonymous_facility(site.facility)}
+    listing: dict[str, dict[str, None]] = defaultdict(dict)
+    intern = sys.intern  # a trial lists many sites: one string for it, not one per pair
+    for trial, nct, surface in pairs:
+        if surface not in sites:
             continue
-        named.append(_Site(iri, result.tokens[iri], city_key(mention.city), city_key(mention.state),
-                           city_key(mention.country), places, mention.lat, mention.lon))
+        result.mentions += 1
+        listing[surface][intern(trial)] = None
+        if surface in anonymous:
+            canonical = _anonymous_iri(surface, nct)
+            result.anonymous[canonical] = surface
+            result.confidence[canonical] = 1.0
+    result.trials = {surface: tuple(found) for surface, found in listing.items()}
+    del listing
+    trials = result.trials
+    named: list[_Site] = []
+    for iri in sorted(trials):
+        record = sites[iri]
+        places = place_words(record.city, record.state, record.country)
+        result.places[iri] = places
+        result.tokens[iri] = facility_tokens(record.facility)
+        if iri in anonymous:
+            continue
+        named.append(_Site(iri, result.tokens[iri], city_key(record.city), city_key(record.state),
+                           city_key(record.country), places, record.lat, record.lon))
     cities = _city_classes({(s.country, s.city) for s in named if s.city})
     df: Counter[str] = Counter()
     distinctive = [distinctive_tokens(s.tokens, s.places) for s in named]
@@ -177,8 +219,8 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
             edges.append(edge)
 
     def compatible(left: list[int], right: list[int]) -> bool:
-        seen = set().union(*(trials[named[i].iri] for i in left))
-        return not any(trials[named[j].iri] & seen for j in right)
+        seen = {trial for i in left for trial in trials[named[i].iri]}
+        return not any(not seen.isdisjoint(trials[named[j].iri]) for j in right)
 
     uf, used = cluster(len(named), edges, compatible)
     for members in uf.groups().values():
@@ -187,21 +229,10 @@ def resolve_sites(mentions: list[SiteMention]) -> SiteResolution:
         for member in members:
             result.canonical[named[member].iri] = canonical
         result.confidence[canonical] = 1.0
-        result.labels[canonical] = first[canonical]
     for edge in used:
         root = result.canonical[named[edge.a].iri]
         result.confidence[root] = min(result.confidence[root], edge.score)
         result.evidence.append((named[edge.a].iri, named[edge.b].iri, edge.score, edge.evidence))
-    for mention in mentions:
-        key = (mention.trial_iri, mention.site)
-        if mention.site in result.canonical:
-            result.trial_site[key] = result.canonical[mention.site]
-        else:
-            canonical = f"{mention.site}/{mention.trial}"
-            result.trial_site[key] = canonical
-            result.anonymous[canonical] = (mention.site, mention)
-            result.confidence[canonical] = 1.0
-            result.labels[canonical] = mention
     return result
 
 
@@ -222,8 +253,8 @@ def _site_edge(a: _Site, b: _Site, ia: int, ib: int, cities: dict[tuple[str, str
     return Edge(score, ia, ib, tuple(evidence))
 
 
-def site_organizations(sites: SiteResolution, site_trials: dict[str, set[str]], trial_orgs: dict[str, set[str]],
-                       org_tokens: dict[str, NameTokens]) -> dict[str, str]:
+def site_organizations(sites: SiteResolution, trial_orgs: dict[str, set[str]], org_tokens: dict[str, NameTokens]
+                       ) -> dict[str, str]:
     """Canonical site -> surface organisation that runs it, when a trial's organisation names it.
 
     Only organisations that share a distinctive word with the facility are compared (an
@@ -242,7 +273,7 @@ def site_organizations(sites: SiteResolution, site_trials: dict[str, set[str]], 
         near = set().union(*(index.get(w, set()) for w in words))
         if not near:
             continue
-        related = set().union(*(trial_orgs.get(t, set()) for t in site_trials.get(surface, ())))
+        related = set().union(*(trial_orgs.get(t, set()) for t in sites.trials.get(surface, ())))
         for org in sorted(near & related):
             tokens = org_tokens[org]
             score = 1.0 if tokens.tokens == facility.tokens else (

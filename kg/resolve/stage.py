@@ -42,7 +42,7 @@ from kg.resolve.mentions import RoleMention, StoreMentions
 from kg.resolve.organizations import resolve_organizations
 from kg.resolve.persons import PersonContext, resolve_persons
 from kg.resolve.sharing import write_sharing
-from kg.resolve.sites import resolve_sites, site_organizations
+from kg.resolve.sites import resolve_surface_sites, site_organizations
 from kg.store.base import Store
 from kg.store.derived_graphs import DerivedGraphWriter, GraphWrite
 from kg.store.mention_tables import FORMS_MEMO, mention_tables
@@ -180,13 +180,15 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
                                       read_seconds, orgs.comparisons, peak_rss())
     out.flush()
 
-    # Sites, and the organisations that run them.
+    # Sites, and the organisations that run them. The (trial, site) pairs are streamed from
+    # the source each time they are needed, not held: millions at registry scale.
     clock = time.perf_counter()
-    mentions = source.sites(ncts)
-    read_seconds = time.perf_counter() - clock
-    sites = resolve_sites(mentions)
-    for (trial, _surface), canonical in sorted(sites.trial_site.items()):
-        writer.trial_site(trial, canonical)
+    places = source.site_places()
+    read_seconds = time.perf_counter() - clock  # the pairs are read as they are resolved: not counted here
+    sites = resolve_surface_sites(places, source.site_pairs(ncts, places))
+    for trial, nct, surface in source.site_pairs(ncts, places):
+        writer.trial_site(trial, sites.site_of(nct, surface))
+        out.flush()
     for surface, canonical in sorted(sites.canonical.items()):
         writer.canonical(surface, canonical)
         new_of[surface] = canonical
@@ -194,27 +196,26 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     for surface, canonical in sorted(sites.canonical.items()):
         members[canonical].append(surface)
     for canonical, surfaces in members.items():
-        label = sites.labels[canonical]
+        label = places[canonical]
         writer.site(canonical, surfaces, sites.confidence[canonical], label.facility, label.city, label.country)
-    for canonical, (surface, mention) in sorted(sites.anonymous.items()):
-        writer.anonymous_site(canonical, surface, mention.facility, mention.city, mention.country)
+    for canonical, surface in sorted(sites.anonymous.items()):
+        label = places[surface]
+        writer.anonymous_site(canonical, surface, label.facility, label.city, label.country)
     for a, b, score, reasons in sites.evidence:
         writer.evidence("site", sites.canonical[a], a, b, score, reasons)
     read_started = time.perf_counter()
     roles = source.roles(ncts)
     read_seconds += time.perf_counter() - read_started
-    site_trials: dict[str, set[str]] = defaultdict(set)
-    for mention in mentions:
-        site_trials[mention.site].add(mention.trial_iri)
     trial_orgs: dict[str, set[str]] = defaultdict(set)
     for nct, orgs_of_trial in sponsors.items():
         trial_orgs[iris.trial(nct)] |= orgs_of_trial
     for role in roles:
         if role.role in affiliations:
             trial_orgs[iris.trial(role.trial)].add(affiliations[role.role])
-    for site, org in sorted(site_organizations(sites, site_trials, trial_orgs, orgs.tokens).items()):
+    for site, org in sorted(site_organizations(sites, trial_orgs, orgs.tokens).items()):
         writer.site_organization(site, orgs.canonical.get(org, org))
-    report.sites = KindReport(len(mentions), len(members) + len(sites.anonymous), sites.merged,
+    del trial_orgs
+    report.sites = KindReport(sites.mentions, len(members) + len(sites.anonymous), sites.merged,
                               time.perf_counter() - clock, read_seconds, sites.comparisons, peak_rss())
     report.anonymous_sites = len(sites.anonymous)
     out.flush()
@@ -224,7 +225,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     canonical_sponsors = {nct: {orgs.canonical.get(o, o) for o in found} for nct, found in sponsors.items()}
     context = PersonContext(
         affiliation_org={r: orgs.canonical.get(o, o) for r, o in affiliations.items()},
-        role_site={r.role: sites.trial_site.get((iris.trial(r.trial), r.site), r.site) for r in roles if r.site},
+        role_site={r.role: sites.site_of(r.trial, r.site) for r in roles if r.site},
         trial_sponsors=canonical_sponsors,
         sponsor_trials=Counter(o for found in canonical_sponsors.values() for o in found),
     )
@@ -266,7 +267,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
 
     # Registry-wide ranked pairs, from the resolved sites, sponsors, principal investigators
     # and exclusion criterion concepts of each trial: what the pair queries join on.
-    site_members = ((m.trial, sites.trial_site[(m.trial_iri, m.site)]) for m in mentions)
+    site_members = ((nct, sites.site_of(nct, surface)) for _, nct, surface in source.site_pairs(ncts, places))
     sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
     report.shared_pairs = write_sharing(store, mention_tables(store), {
         "site": site_members, "sponsor": sponsor_members,

@@ -42,7 +42,8 @@ def _mentions(source: StoreMentions | TableMentions) -> dict[str, object]:
     ncts = source.ncts()
     return {"ncts": ncts, "organizations": source.organizations(), "affiliations": source.affiliations(),
             "concepts": list(source.concepts()), "sponsors": dict(source.sponsors(ncts)), "roles": source.roles(ncts),
-            "sites": source.sites(ncts), "exclusions": sorted(source.exclusions(ncts))}
+            "site places": source.site_places(), "site pairs": list(source.site_pairs(ncts, source.site_places())),
+            "exclusions": sorted(source.exclusions(ncts))}
 
 
 def _author_rows(source: StoreAuthorRows | TableAuthorRows) -> dict[str, list[tuple[object, ...]]]:
@@ -83,7 +84,7 @@ def test_tables_give_the_mentions_the_store_gives(built: Store) -> None:
     tables = TableMentions.of(built)
     assert isinstance(mention_source(built), TableMentions)
     found = _mentions(tables)
-    assert found["roles"] and found["sites"] and found["concepts"] and found["exclusions"]
+    assert found["roles"] and found["site pairs"] and found["concepts"] and found["exclusions"]
     assert found == _mentions(StoreMentions(built))
 
 
