@@ -92,18 +92,6 @@ class ResolutionReport:
                 f"{self.seconds:.1f} s)")
 
 
-class _Output:
-    """Streams the writer's lines, in bounded chunks, into the resolution graph (written as its difference)."""
-
-    def __init__(self, graph: DerivedGraphWriter, writer: ResolutionWriter) -> None:
-        self.graph, self.writer, self.quads = graph, writer, 0
-
-    def flush(self, force: bool = False) -> None:
-        if force or len(self.writer.lines) >= CHUNK_LINES:
-            self.quads += len(self.writer.lines)
-            self.graph.add(self.writer.take())
-
-
 _PREVIOUS = f"""PREFIX tkg: <{ONTOLOGY}>
 SELECT ?m ?c WHERE {{ GRAPH <{RESOLUTION_GRAPH}> {{
   {{ ?m tkg:resolvedAs ?c }} UNION {{ ?m tkg:resolvedAgent ?c }} }} }}"""
@@ -154,8 +142,8 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     started = time.perf_counter()
     report = ResolutionReport(source="tables" if isinstance(source, TableMentions) else "store")
     previous = _previous(store)
-    writer = ResolutionWriter(extraction_time())
-    out = _Output(DerivedGraphWriter(store, RESOLUTION_GRAPH), writer)
+    graph = DerivedGraphWriter(store, RESOLUTION_GRAPH)
+    writer = ResolutionWriter(extraction_time(), sink=graph.add, chunk_lines=CHUNK_LINES)
     writer.header()
     new_of: dict[str, str] = {}  # mention -> canonical, for the previous graph's IRIs
 
@@ -178,7 +166,6 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
         writer.evidence("organization", orgs.canonical[a], a, b, score, reasons)
     report.organizations = KindReport(len(names), len(orgs.confidence), orgs.merged, time.perf_counter() - clock,
                                       read_seconds, orgs.comparisons, peak_rss())
-    out.flush()
 
     # Sites, and the organisations that run them. The (trial, site) pairs are streamed from
     # the source each time they are needed, not held: millions at registry scale.
@@ -188,7 +175,6 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     sites = resolve_surface_sites(places, source.site_pairs(ncts, places))
     for trial, nct, surface in source.site_pairs(ncts, places):
         writer.trial_site(trial, sites.site_of(nct, surface))
-        out.flush()
     for surface, canonical in sorted(sites.canonical.items()):
         writer.canonical(surface, canonical)
         new_of[surface] = canonical
@@ -218,7 +204,6 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     report.sites = KindReport(sites.mentions, len(members) + len(sites.anonymous), sites.merged,
                               time.perf_counter() - clock, read_seconds, sites.comparisons, peak_rss())
     report.anonymous_sites = len(sites.anonymous)
-    out.flush()
 
     # Persons.
     clock = time.perf_counter()
@@ -243,7 +228,6 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
                                 time.perf_counter() - clock, 0.0, people.comparisons,  # roles read with sites
                                 peak_rss())
     report.junk_person_mentions = people.junk
-    out.flush()
 
     # Criterion concepts.
     clock = time.perf_counter()
@@ -252,9 +236,8 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     scratch = source.tables.path.parent if isinstance(source, TableMentions) else None
     criteria = resolve_criteria(source.concepts(), workdir=scratch,
                                 memo=scratch / FORMS_MEMO if scratch is not None else None)
-    for concept in criteria.iris:  # millions: written in chunks, and kept out of new_of (criteria answers for them)
+    for concept in criteria.iris:  # millions: kept out of new_of (criteria answers for them)
         writer.canonical(concept, criteria.canonical.get(concept, concept))
-        out.flush()
     new_of.update(criteria.canonical)
     for canonical, value in criteria.confidence.items():
         if value < 1.0:
@@ -263,7 +246,6 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
         writer.evidence("criterion", criteria.canonical[a], a, b, score, reasons)
     report.criteria = KindReport(len(criteria.iris), criteria.clusters, criteria.merged,
                                  time.perf_counter() - clock, 0.0, criteria.comparisons, peak_rss())
-    out.flush()
 
     # Registry-wide ranked pairs, from the resolved sites, sponsors, principal investigators
     # and exclusion criterion concepts of each trial: what the pair queries join on.
@@ -276,10 +258,10 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
         seconds=report.sharing_seconds, writes=report.writes)
 
     report.retired_iris = _retire(writer, previous, new_of, criteria.canonical_of)
-    out.flush(force=True)
-    report.writes["resolution"] = out.graph.close()
+    writer.flush()
+    report.writes["resolution"] = graph.close()
     store.flush()
-    report.quads = out.quads
+    report.quads = writer.quads
     report.seconds = time.perf_counter() - started
     return report
 
