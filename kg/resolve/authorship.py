@@ -54,7 +54,7 @@ from kg.rdf.provenance import extraction_time
 from kg.resolve.authorship_rows import AuthorRows, author_rows
 from kg.rules.authors import family_candidates, fold, initials_compatible, initials_of
 from kg.store.base import Store
-from kg.store.derived_graphs import write_derived
+from kg.store.derived_graphs import line_chunks, write_derived
 
 __all__ = ["LinkReport", "link_investigators_to_authors", "score_pair"]
 
@@ -161,8 +161,8 @@ def link_investigators_to_authors(store: Store, min_confidence: float = MIN_CONF
         kind = next((e.split()[-1] for e in link.evidence if e.startswith("publication linked as")), "")
         report.links_by_kind[kind] = report.links_by_kind.get(kind, 0) + 1
     activity = resource("linking", "investigator-author", started)
-    data = "".join(link_lines(links, activity, started, METHOD, extraction_time())).encode("utf-8")
-    write_derived(store, INVESTIGATOR_AUTHOR_GRAPH, [data])
+    write_derived(store, INVESTIGATOR_AUTHOR_GRAPH, line_chunks(link_lines(links, activity, started, METHOD,
+                                                                           extraction_time())))
     store.flush()
     report.links = len(links)
     report.seconds = time.perf_counter() - started_clock

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from kg.rdf.emit_mesh_links import mesh_link_lines
 from kg.rdf.namespaces import MESH, MESH_LINKS_GRAPH, ONTOLOGY, RDFS, TRIAL
 from kg.store.base import Store
-from kg.store.derived_graphs import write_derived
+from kg.store.derived_graphs import line_chunks, write_derived
 
 __all__ = ["MeshLinks", "link_mesh_names"]
 
@@ -75,5 +75,5 @@ def link_mesh_names(store: Store) -> MeshLinks:
         if len(found) == 1:
             links.add((trial[len(TRIAL):], kind, next(iter(found))))
             result.linked += 1
-    write_derived(store, MESH_LINKS_GRAPH, ["".join(mesh_link_lines(sorted(links))).encode("utf-8")])
+    write_derived(store, MESH_LINKS_GRAPH, line_chunks(mesh_link_lines(sorted(links))))
     return result

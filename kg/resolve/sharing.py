@@ -48,7 +48,7 @@ from kg.errors import StoreError
 from kg.rdf.emit_sharing import sharing_lines
 from kg.rdf.namespaces import SHARING_GRAPH
 from kg.store.base import Store
-from kg.store.derived_graphs import GraphWrite, write_derived
+from kg.store.derived_graphs import GraphWrite, line_chunks, write_derived
 from kg.store.mention_tables import MentionTables
 
 __all__ = ["MAX_JOINED", "MAX_PAIRS", "top_pairs", "write_sharing"]
@@ -209,7 +209,7 @@ def write_sharing(store: Store, tables: MentionTables, members: Mapping[str, Ite
         counts[kind] = len(pairs)
         timed[kind] = time.perf_counter() - clock
     clock = time.perf_counter()
-    written = write_derived(store, SHARING_GRAPH, ["".join(lines).encode("utf-8")])
+    written = write_derived(store, SHARING_GRAPH, line_chunks(lines))
     if writes is not None:
         writes["sharing"] = written
     timed["graph"] = time.perf_counter() - clock

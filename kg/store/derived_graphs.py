@@ -38,7 +38,7 @@ import duckdb
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables
 
-__all__ = ["DerivedGraphWriter", "GraphWrite", "RemovesQuads", "write_derived"]
+__all__ = ["DerivedGraphWriter", "GraphWrite", "RemovesQuads", "line_chunks", "write_derived"]
 
 BATCH_LINES = 200_000  # lines moved between DuckDB and the store at a time
 _WRITING = "writing"
@@ -179,6 +179,20 @@ def _batches(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[list[str]]:
     con.execute(sql)
     while rows := con.fetchmany(BATCH_LINES):
         yield [line for (line,) in rows]
+
+
+def line_chunks(lines: Iterable[str], size: int = BATCH_LINES) -> Iterator[bytes]:
+    """N-Quads lines as UTF-8 chunks of ``size`` lines: a derived graph never waits whole as one string.
+
+    Why: a graph of millions of lines joined at once is decoded and split again by the
+    writer, a transient of several times the text (GBs at registry scale).
+
+    >>> [chunk.count(b"\\n") for chunk in line_chunks(["<a> <b> <c> .\\n"] * 5, size=2)]
+    [2, 2, 1]
+    """
+    remaining = iter(lines)
+    while batch := list(itertools.islice(remaining, size)):
+        yield "".join(batch).encode("utf-8")
 
 
 def write_derived(store: Store, graph: str, chunks: Iterable[bytes]) -> GraphWrite:
