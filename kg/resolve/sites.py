@@ -196,15 +196,55 @@ def resolve_surface_sites(sites: Mapping[str, SurfaceSite], pairs: Iterable[tupl
     distinctive = [distinctive_tokens(s.tokens, s.places) for s in named]
     for words in distinctive:
         df.update(words)
+    place_keys = [f"{site.country}|{cities.get((site.country, site.city), site.city)}" for site in named]
+    for component in _components(named, place_keys):
+        _resolve_component(result, [named[i] for i in component], [place_keys[i] for i in component],
+                           [distinctive[i] for i in component], df, cities)
+    return result
+
+
+def _geo_key(site: _Site) -> str | None:
+    """One name at one spot (two decimals of a degree): spellings of a city ("Boston", "Cambridge") may differ."""
+    if site.lat is None or site.lon is None:
+        return None
+    return f"{_NAME_KEY}geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}"
+
+
+def _components(named: list[_Site], places: list[str]) -> list[list[int]]:
+    """The named sites in groups that no blocking key crosses: one city, or cities one spot's name joins.
+
+    Why: every key but the spot's holds the site's country and city, so sites of two groups
+    never meet, and resolving one group at a time bounds the keys, blocks and edges held to
+    the largest city's (3% of the 560k registry's sites) instead of the registry's, with the
+    same answer. Groups come in the order of their first site, each in increasing order.
+    """
+    place_ids = {place: number for number, place in enumerate(dict.fromkeys(places))}
+    joined = UnionFind(len(place_ids))
+    spot: dict[str, int] = {}
+    for site, place in zip(named, places, strict=True):
+        key = _geo_key(site)
+        if key is not None:
+            joined.union(spot.setdefault(key, place_ids[place]), place_ids[place])
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, place in enumerate(places):
+        groups[joined.find(place_ids[place])].append(index)
+    return list(groups.values())
+
+
+def _resolve_component(result: SiteResolution, named: list[_Site], places: list[str], distinctive: list[set[str]],
+                       df: Counter[str], cities: dict[tuple[str, str], str]) -> None:
+    """Block, compare and cluster one group of :func:`_components` into ``result``."""
+    trials = result.trials
     keys: dict[int, set[str]] = {}
     for index, site in enumerate(named):
-        place = f"{site.country}|{cities.get((site.country, site.city), site.city)}"
+        place = places[index]
         keys[index] = _name_keys(place, site.tokens)
         rare = sorted(distinctive[index], key=lambda t: (df[t], t))[:3]
         keys[index].update(f"{place}|{word}" for word in rare)
         keys[index].update(f"{place}|{word[:4]}*" for word in rare)
-        if site.lat is not None and site.lon is not None:
-            keys[index].add(f"{_NAME_KEY}geo|{round(site.lat, 2)}|{round(site.lon, 2)}|{site.tokens.key}")
+        geo = _geo_key(site)
+        if geo is not None:
+            keys[index].add(geo)
     # A rare word's block holds more sites of a city as the registry grows ("seoul|rehabilitation":
     # 376 at 100,000 studies): only those still small are compared all pairs. The name keys
     # are as small at any size, since they hold one name's spellings.
@@ -233,7 +273,6 @@ def resolve_surface_sites(sites: Mapping[str, SurfaceSite], pairs: Iterable[tupl
         root = result.canonical[named[edge.a].iri]
         result.confidence[root] = min(result.confidence[root], edge.score)
         result.evidence.append((named[edge.a].iri, named[edge.b].iri, edge.score, edge.evidence))
-    return result
 
 
 def _site_edge(a: _Site, b: _Site, ia: int, ib: int, cities: dict[tuple[str, str], str]) -> Edge | None:
