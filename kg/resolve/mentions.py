@@ -65,18 +65,11 @@ class SurfaceSite:
 
 
 @dataclass(frozen=True, slots=True)
-class SiteMention:
-    """A trial running at a surface site: a :class:`SurfaceSite` and a pair, as tests and examples write them."""
+class SiteMention(SurfaceSite):
+    """A surface site as one trial lists it: the site and the pair at once, as tests and examples write them."""
 
     trial_iri: str
     trial: str
-    site: str
-    facility: str
-    city: str | None
-    state: str | None
-    country: str | None
-    lat: float | None
-    lon: float | None
 
 
 _ORGANIZATIONS = PREFIX + "SELECT ?org ?name WHERE { ?org tkg:name ?name . FILTER(STRSTARTS(STR(?org), ?base)) }"

@@ -23,9 +23,9 @@ separate the trials of each node, and the resolved site of a pair is computed wh
 
 Example:
     >>> from kg.resolve.mentions import SiteMention, SurfaceSite
-    >>> m = [SiteMention("t:1", "NCT1", "s:1", "Fuzhou General Hospital", "Fuzhou", None, "China", None, None),
-    ...      SiteMention("t:2", "NCT2", "s:2", "Fuzhou General Hospital, Xiamen Univ", "Fuzhou", None, "China",
-    ...                  None, None)]
+    >>> m = [SiteMention("s:1", "Fuzhou General Hospital", "Fuzhou", None, "China", None, None, "t:1", "NCT1"),
+    ...      SiteMention("s:2", "Fuzhou General Hospital, Xiamen Univ", "Fuzhou", None, "China", None, None,
+    ...                  "t:2", "NCT2")]
     >>> resolve_sites(m).site_of("NCT2", "s:2")
     's:1'
 """
@@ -156,7 +156,9 @@ def _km(a: _Site, b: _Site) -> float:
 def resolve_sites(mentions: Iterable[SiteMention]) -> SiteResolution:
     """:func:`resolve_surface_sites` over mentions as tests and examples write them (one record per pair)."""
     listed = list(mentions)
-    sites = {m.site: SurfaceSite(m.site, m.facility, m.city, m.state, m.country, m.lat, m.lon) for m in listed}
+    sites: dict[str, SurfaceSite] = {}
+    for mention in listed:
+        sites.setdefault(mention.site, mention)  # the first listing describes the site, as a record's first does
     return resolve_surface_sites(dict(sorted(sites.items())), ((m.trial_iri, m.trial, m.site) for m in listed))
 
 

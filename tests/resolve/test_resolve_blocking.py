@@ -46,7 +46,7 @@ def test_a_misspelt_site_merges_even_where_its_words_are_common_in_the_city() ->
     benefactors = ["Wilhelmina", "Beatrix", "Juliana", "Maxima", "Amalia", "Emma", "Sophia", "Irene", "Margriet",
                    "Christina", "Ariane", "Alexia", "Laurentien", "Mabel", "Petra", "Annette", "Hendrika"]
     names = [f"Terheggen {b} Center" for b in benefactors] + ["Terheggen Hedrika Center"]
-    mentions = [SiteMention(f"t:{i}", f"NCT{i:08d}", f"s:{i:02d}", name, "Maastricht", None, "Netherlands", None, None)
+    mentions = [SiteMention(f"s:{i:02d}", name, "Maastricht", None, "Netherlands", None, None, f"t:{i}", f"NCT{i:08d}")
                 for i, name in enumerate(names)]
     assert Counter("terheggen" in m.facility.lower() for m in mentions)[True] > WORD_BLOCK
     result = resolve_sites(mentions)
