@@ -1,0 +1,98 @@
+"""The resolution stage's memory, resolver by resolver, on the mention tables of a built registry.
+
+Why: a registry build's resolution runs for an hour at 560,000 studies, after an hour of
+loading; its memory is set by the mentions alone. A build's mention tables file
+(``trialkg-mentions.duckdb``, in the store's generation directory) holds every mention, so
+resolving it into an empty store measures the stage as a build runs it (the same reads,
+clustering and graph writes; the previous resolution graph is empty, as in a build) without
+the load. Each resolver and the ranked pairs are wrapped to print the process's resident
+memory (VmRSS) and its high-water mark (VmHWM) as they start and end; the report's own
+per-kind peaks and times are printed at the end and written as JSON.
+
+The tables file is copied first: opening it adds any table added since it was written.
+
+Example:
+    python benchmarks/bench_resolution_memory.py STORE/gen-000001/trialkg-mentions.duckdb \\
+        --out benchmarks/results/resolution-memory-560k.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make ``kg`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import kg.resolve.stage as stage
+from kg.resolve.mention_source import TableMentions
+from kg.store import open_store
+from kg.store.mention_tables import FILENAME, MentionTables
+
+WRAPPED = ("_previous", "resolve_organizations", "resolve_surface_sites", "site_organizations", "resolve_persons",
+           "resolve_criteria", "write_sharing", "_retire")
+
+
+def memory_mib() -> dict[str, int]:
+    """VmRSS and VmHWM of this process, in MiB."""
+    out = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS", "VmHWM")):
+                out[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return out
+
+
+def _log(events: list[dict[str, Any]], started: float, phase: str, step: str) -> None:
+    event = {"seconds": round(time.perf_counter() - started, 1), "phase": phase, "step": step, **memory_mib()}
+    events.append(event)
+    print(json.dumps(event), flush=True)
+
+
+def traced(events: list[dict[str, Any]], started: float) -> None:
+    """Wrap the stage's resolvers so each start and end is logged with the memory at that moment."""
+    for name in WRAPPED:
+        real = getattr(stage, name)
+
+        def wrapper(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            _log(events, started, "enter", _name)
+            result = _real(*args, **kwargs)
+            _log(events, started, "leave", _name)
+            return result
+
+        setattr(stage, name, functools.wraps(real)(wrapper))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", type=Path, help="a build's trialkg-mentions.duckdb")
+    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("--workdir", type=Path, help="where the copy and the store go (default: a temporary folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.workdir, prefix="trialkg-resolution-memory-") as work:
+        tables_dir = Path(work) / "tables"
+        tables_dir.mkdir()
+        shutil.copyfile(args.tables, tables_dir / FILENAME)
+        events: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        traced(events, started)
+        with open_store(Path(work) / "store") as store:
+            report = stage.resolve(store, TableMentions(MentionTables(tables_dir)))
+        seconds = time.perf_counter() - started
+    result = {"tables": str(args.tables), "seconds": round(seconds, 1), "summary": str(report),
+              "report": report.to_dict(), "events": events,
+              "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+    print(result["summary"])
+    args.out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # the criteria stage spawns workers, which import this module
+    main()
