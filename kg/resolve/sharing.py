@@ -24,7 +24,10 @@ trials whose prefix holds it), and a join of more than ``MAX_JOINED`` rows is no
 kind whose top pairs would need one (most pairs share only a hub or two) then keeps every pair
 sharing at least the last threshold reached: fewer than ``limit``, but the self-join's first
 pairs, in its order, so a pair is never out of rank. A 560k build without this bound ran
-DuckDB out of memory here. Trials and entities are integers in these joins, not strings.
+DuckDB out of memory here; and since the estimate counts rows, not what DuckDB's hash tables
+need for them, a join that runs out of DuckDB's memory within the bound ends the search the
+same way (the 560k registry's sponsors: 18.7 million candidate rows at two shared sponsors
+did not fit in 1 GB). Trials and entities are integers in these joins, not strings.
 
 Example:
     >>> from kg.store import open_store
@@ -143,7 +146,10 @@ def top_pairs(con: duckdb.DuckDBPyConnection, limit: int = MAX_PAIRS,
     while threshold >= 2:
         if _scalar(con, _JOINED.format(t=threshold)) > budget:
             break
-        con.execute(_AT_LEAST.format(t=threshold, count=count))
+        try:
+            con.execute(_AT_LEAST.format(t=threshold, count=count))
+        except duckdb.OutOfMemoryException:
+            break  # over budget after all (its rows cost more than the estimate): the last threshold's pairs stand
         if _scalar(con, "SELECT count(*) FROM shared_found") >= limit:
             break
         threshold = min(threshold - 1, threshold * 3 // 4)
@@ -173,8 +179,11 @@ def _single_entity_pairs(con: duckdb.DuckDBPyConnection, count: str, wanted: int
                               f"WHERE a.trial > {after} AND a.trial <= {last}")
         if joined > budget:
             break
-        pairs += [(first, second, int(shared)) for first, second, shared in con.execute(_SINGLE.format(
-            after=after, last=last, count=count, limit=wanted - len(pairs))).fetchall()]
+        try:
+            pairs += [(first, second, int(shared)) for first, second, shared in con.execute(_SINGLE.format(
+                after=after, last=last, count=count, limit=wanted - len(pairs))).fetchall()]
+        except duckdb.OutOfMemoryException:
+            break  # as over budget: the pairs so far are still first
         after, trials = last, trials * 2
     return pairs
 

@@ -122,3 +122,27 @@ def test_out_of_memory_is_one_clear_error_naming_the_kind() -> None:
         write_sharing(open_store(None), tables, {"site": members})
     assert str(tables.path) in str(caught.value)
     tables.close()
+
+
+def test_a_join_that_outgrows_duckdbs_memory_ends_the_search_like_the_budget() -> None:
+    """Within the work budget, a candidate join DuckDB cannot hold (the 560k registry's sponsors at two
+    shared: 18.7 million rows) ends the search at the last threshold reached, as the budget does: every
+    pair sharing at least that many, in rank order, and no error."""
+    members = [(f"NCT{n:08d}", hub, "") for n in range(3000) for hub in ("lead", "partner")]
+    members += [(f"NCT{n:08d}", f"x{k}", "") for n in range(0, 3000, 60) for k in range(4)]  # 50 share six
+    full = _oracle(members, 10**9)
+    sharing_three = [pair for pair in full if pair[2] >= 3]
+    assert len(sharing_three) == 50 * 49 // 2
+    roomy = MentionTables(None)
+    roomy.con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    roomy.copy_rows("shared_members", members)
+    assert top_pairs(roomy.con, 10_000) == full[:10_000]  # with room, the pairs sharing two come too
+    roomy.close()
+    tight = MentionTables(None)
+    tight.con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    tight.copy_rows("shared_members", members)
+    # room for the 1,225 pairs sharing six, not for the 4.5 million sharing the two hubs
+    tight.con.execute("SET memory_limit = '24MB'")
+    tight.con.execute("SET threads = 1")
+    assert top_pairs(tight.con, 10_000) == sharing_three
+    tight.close()
