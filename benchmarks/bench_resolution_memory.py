@@ -13,7 +13,7 @@ The tables file is copied first: opening it adds any table added since it was wr
 
 Example:
     python benchmarks/bench_resolution_memory.py STORE/gen-000001/trialkg-mentions.duckdb \\
-        --out benchmarks/results/resolution-memory-560k.json
+        --out benchmarks/results/resolution-memory.json     # and resolution-memory.md beside it
 """
 
 from __future__ import annotations
@@ -71,12 +71,31 @@ def traced(events: list[dict[str, Any]], started: float) -> None:
         setattr(stage, name, functools.wraps(real)(wrapper))
 
 
+def render(result: dict[str, Any]) -> str:
+    """The report as Markdown: each step's start and end with the memory then, and the stage's own summary."""
+    lines = ["# Resolution's memory, step by step", "",
+             f"`python benchmarks/bench_resolution_memory.py {result['tables']}`: the mention tables of a built",
+             "registry resolved into an empty store. RSS and its high-water mark (HWM) of the process, in MiB, as",
+             "each step starts and ends; between steps the stage writes that step's part of the resolution graph.",
+             "", "| s | step | phase | RSS MiB | HWM MiB |", "|---:|---|---|---:|---:|"]
+    lines += [f"| {e['seconds']} | {e['step']} | {e['phase']} | {e['VmRSS']:,} | {e['VmHWM']:,} |"
+              for e in result["events"]]
+    lines += ["", f"Whole stage: {result['seconds']} s, peak {result['max_rss_mib']:,} MiB.", "",
+              f"Summary: {result['summary']}", ""]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tables", type=Path, help="a build's trialkg-mentions.duckdb")
-    parser.add_argument("--out", type=Path, required=True, help="JSON report")
+    parser.add_argument("tables", type=Path, help="a build's trialkg-mentions.duckdb (with --render: a JSON report)")
+    parser.add_argument("--out", type=Path, required=True, help="JSON report; the Markdown goes beside it (.md)")
     parser.add_argument("--workdir", type=Path, help="where the copy and the store go (default: a temporary folder)")
+    parser.add_argument("--render", action="store_true", help="only write the Markdown of an existing JSON report")
     args = parser.parse_args()
+    if args.render:
+        args.out.with_suffix(".md").write_text(render(json.loads(args.tables.read_text(encoding="utf-8"))),
+                                               encoding="utf-8")
+        return
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="trialkg-resolution-memory-") as work:
         tables_dir = Path(work) / "tables"
         tables_dir.mkdir()
@@ -92,6 +111,7 @@ def main() -> None:
               "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     print(result["summary"])
     args.out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+    args.out.with_suffix(".md").write_text(render(result), encoding="utf-8")
 
 
 if __name__ == "__main__":  # the criteria stage spawns workers, which import this module
