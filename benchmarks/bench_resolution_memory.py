@@ -9,7 +9,8 @@ the load. Each resolver and the ranked pairs are wrapped to print the process's 
 memory (VmRSS) and its high-water mark (VmHWM) as they start and end; the report's own
 per-kind peaks and times are printed at the end and written as JSON.
 
-The tables file is copied first: opening it adds any table added since it was written.
+The tables file is copied into the new store's directory first, where a build keeps it (one DuckDB
+for the mentions and the derived graphs' lines); opening it adds any table added since it was written.
 
 Example:
     python benchmarks/bench_resolution_memory.py STORE/gen-000001/trialkg-mentions.duckdb \\
@@ -33,9 +34,9 @@ if __package__ in (None, ""):  # run as a script: make ``kg`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kg.resolve.stage as stage
-from kg.resolve.mention_source import TableMentions
+from kg.resolve.mention_source import TableMentions, mention_source
 from kg.store import open_store
-from kg.store.mention_tables import FILENAME, MentionTables
+from kg.store.mention_tables import mention_tables
 
 WRAPPED = ("_previous", "resolve_organizations", "resolve_surface_sites", "site_organizations", "resolve_persons",
            "resolve_criteria", "write_sharing", "_retire")
@@ -97,14 +98,15 @@ def main() -> None:
                                                encoding="utf-8")
         return
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="trialkg-resolution-memory-") as work:
-        tables_dir = Path(work) / "tables"
-        tables_dir.mkdir()
-        shutil.copyfile(args.tables, tables_dir / FILENAME)
         events: list[dict[str, Any]] = []
-        started = time.perf_counter()
-        traced(events, started)
         with open_store(Path(work) / "store") as store:
-            report = stage.resolve(store, TableMentions(MentionTables(tables_dir)))
+            # where a build keeps them: one DuckDB for the mentions and the derived graphs' lines, as in a build
+            shutil.copyfile(args.tables, mention_tables(store).path)  # before the tables are first opened
+            source = mention_source(store)
+            assert isinstance(source, TableMentions), "the tables cover the records: resolution reads them"
+            started = time.perf_counter()
+            traced(events, started)
+            report = stage.resolve(store, source)
         seconds = time.perf_counter() - started
     result = {"tables": str(args.tables), "seconds": round(seconds, 1), "summary": str(report),
               "report": report.to_dict(), "events": events,
