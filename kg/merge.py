@@ -40,10 +40,10 @@ from kg.errors import KGError, StoreError
 from kg.resolve import post_load
 from kg.store.base import Store
 from kg.store.mention_file import mentions_path, read_mention_file
-from kg.store.mention_tables import mention_tables
+from kg.store.mention_tables import MentionTables, mention_tables
 from kg.store.void import write_void
 
-__all__ = ["MergeReport", "merge"]
+__all__ = ["MergeReport", "add_mentions", "merge"]
 
 CHUNK_BYTES = 32 << 20  # quads handed to the store at a time: memory stays bounded whatever a part's size
 
@@ -90,14 +90,7 @@ def merge(parts: Iterable[Path | str], store: Store, *, resolve: bool = True, de
     tables = mention_tables(store)
     seen: dict[str, Path] = {}
     for path in paths:
-        added = 0
-        for graph, rows in read_mention_file(mentions_path(path)):
-            if graph in seen:
-                raise KGError(f"{graph} is also in {seen[graph]}: parts must be disjoint (build them with --shard i/n)",
-                              source=str(path))
-            seen[graph] = path
-            tables.add(graph, {table: [tuple(row) for row in found] for table, found in rows.items()})
-            added += 1
+        added = add_mentions(mentions_path(path), tables, seen, part=path)
         report.records_loaded += added
         clock = time.perf_counter()
         report.quads += _load_part(path, store)
@@ -117,6 +110,24 @@ def merge(parts: Iterable[Path | str], store: Store, *, resolve: bool = True, de
         report.stage_seconds["void"] = time.perf_counter() - clock
     report.seconds = time.perf_counter() - started
     return report
+
+
+def add_mentions(path: Path, tables: MentionTables, seen: dict[str, Path], part: Path | None = None) -> int:
+    """Append a shard's mentions file to ``tables``; return how many record graphs it held.
+
+    ``seen`` maps each record graph added so far to its part (``part``, default ``path``):
+    a graph already there is a :class:`~kg.errors.KGError`, since parts must be disjoint.
+    """
+    part = path if part is None else part
+    added = 0
+    for graph, rows in read_mention_file(path):
+        if graph in seen:
+            raise KGError(f"{graph} is also in {seen[graph]}: parts must be disjoint (build them with --shard i/n)",
+                          source=str(part))
+        seen[graph] = part
+        tables.add(graph, {table: [tuple(row) for row in found] for table, found in rows.items()})
+        added += 1
+    return added
 
 
 def _load_part(path: Path, store: Store) -> int:

@@ -17,15 +17,15 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg.resolve.cluster import Edge, cluster
-from kg.resolve.criteria_match import CriterionForm, match_criteria
-from kg.resolve.criteria_tables import CriteriaTables
+from kg.resolve.criteria_match import match_criteria
+from kg.resolve.criteria_tables import CriteriaTables, decode_form
+from kg.resolve.sorted_strings import SortedStrings
 
 MAX_BLOCK = 300
 MIN_OVERLAP = 0.5
@@ -48,10 +48,11 @@ MAX_KEYS = 3
 class CriteriaResolution:
     """Which concepts merged: only those are in ``canonical`` and ``confidence`` (millions are not).
 
-    ``iris`` lists every concept resolved, sorted; :meth:`canonical_of` answers for any IRI.
+    ``iris`` lists every concept resolved, sorted (compactly: millions at registry scale);
+    :meth:`canonical_of` answers for any IRI.
     """
 
-    iris: list[str] = field(default_factory=list)
+    iris: SortedStrings = field(default_factory=SortedStrings)
     canonical: dict[str, str] = field(default_factory=dict)  # each member of a cluster of two or more
     confidence: dict[str, float] = field(default_factory=dict)  # each such cluster's canonical concept
     evidence: list[tuple[str, str, float, tuple[str, ...]]] = field(default_factory=list)
@@ -70,8 +71,7 @@ class CriteriaResolution:
         found = self.canonical.get(iri)
         if found is not None:
             return found
-        index = bisect.bisect_left(self.iris, iri)
-        return iri if index < len(self.iris) and self.iris[index] == iri else None
+        return iri if iri in self.iris else None
 
 
 def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | None = None,
@@ -79,8 +79,10 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
     """Cluster criterion concepts given as (IRI, normalised text), sorted by IRI.
 
     The forms, words and candidate pairs live in DuckDB tables in a temporary directory
-    (under ``workdir`` if given; :mod:`kg.resolve.criteria_tables`): Python holds the IRIs,
-    one batch of candidate pairs and the matches, so memory does not grow with the forms.
+    (under ``workdir`` if given; :mod:`kg.resolve.criteria_tables`): Python holds the IRIs
+    (in one block), one batch of candidate pairs, and the matches with the encoded forms of
+    matched concepts (what merging clusters compares, decoded only then: a decoded form is
+    ten times the size), so memory does not grow with the forms.
     Past the first few thousand concepts, forms are computed and pairs scored in ``jobs``
     processes (default: every core), since resolution runs after the load has freed them.
     ``memo``: a file keeping each text's form between resolutions (:meth:`CriteriaTables.add`).
@@ -91,18 +93,20 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
 
     def texts() -> Iterator[str]:
         for iri, text in concepts:
-            if iris and iri <= iris[-1]:
-                raise ValueError(f"criterion concepts must come sorted by IRI, once each: {iri!r} after {iris[-1]!r}")
-            iris.append(iri)
+            try:
+                iris.append(iri)
+            except ValueError:
+                raise ValueError(f"criterion concepts must come sorted by IRI, once each: {iri!r} "
+                                 f"after {iris[-1]!r}") from None
             yield text
 
-    edges: list[Edge] = []
-    matched: dict[int, CriterionForm] = {}  # the forms of matched concepts: what merging clusters compares
+    matches: list[tuple[float, int, int, tuple[str, ...]]] = []
+    matched: dict[int, str] = {}  # the encoded forms of matched concepts: what merging clusters compares
     with CriteriaTables(workdir, jobs) as tables:
         tables.add(texts(), memo)
         result.comparisons = tables.candidates(MAX_KEYS, INDEX_OVERLAP, MAX_BLOCK, WINDOW)
-        for score, a, b, form_a, form_b in tables.matches(MIN_OVERLAP):
-            edges.append(Edge(score, a, b, _evidence(form_a, form_b)))
+        for score, a, b, evidence, form_a, form_b in tables.matches(MIN_OVERLAP):
+            matches.append((score, a, b, evidence))
             matched[a], matched[b] = form_a, form_b
 
     # Only matched concepts can merge: cluster those, numbered 0..m-1 in IRI order.
@@ -110,10 +114,11 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
     position = {node: index for index, node in enumerate(nodes)}
 
     def compatible(left: list[int], right: list[int]) -> bool:
-        return match_criteria(matched[nodes[min(left)]], matched[nodes[min(right)]]) > 0
+        return match_criteria(decode_form(matched[nodes[min(left)]]), decode_form(matched[nodes[min(right)]])) > 0
 
-    uf, used = cluster(len(nodes), [Edge(e.score, position[e.a], position[e.b], e.evidence) for e in edges],
-                       compatible)
+    edges = [Edge(score, position[a], position[b], evidence) for score, a, b, evidence in matches]
+    del matches
+    uf, used = cluster(len(nodes), edges, compatible)
     for members in uf.groups().values():
         if len(members) < 2:
             continue
@@ -127,10 +132,3 @@ def resolve_criteria(concepts: Iterable[tuple[str, str]], workdir: str | Path | 
         result.confidence[root] = min(result.confidence[root], edge.score)
         result.evidence.append((first, second, edge.score, edge.evidence))
     return result
-
-
-def _evidence(a: CriterionForm, b: CriterionForm) -> tuple[str, ...]:
-    out = ["same constraints" if a.constraints else "same numbers"]
-    if a.word_set != b.word_set:
-        out.append("wording differs by spelling, abbreviation or filler")
-    return tuple(out)

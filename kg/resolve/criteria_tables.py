@@ -200,21 +200,23 @@ class CriteriaTables:
         """Every candidate pair, sorted (for tests: the comparison with ``candidate_pairs``)."""
         return [(int(a), int(b)) for a, b in self.con.execute("SELECT a, b FROM pairs ORDER BY a, b").fetchall()]
 
-    def matches(self, min_overlap: float) -> Iterator[tuple[float, int, int, CriterionForm, CriterionForm]]:
-        """Each candidate pair that matches, with its score and both forms.
+    def matches(self, min_overlap: float) -> Iterator[tuple[float, int, int, tuple[str, ...], str, str]]:
+        """Each candidate pair that matches: its score, the evidence, and both forms as stored (JSON).
 
         Only pairs whose word sets share at least ``min_overlap`` of the larger are read back
         (near-duplicates share at least half their words), a batch at a time, and scored in a
-        process pool when there are more than one batch.
+        process pool when there are more than one batch. The forms stay encoded (a few hundred
+        bytes, against a few kilobytes decoded): :func:`decode_form` gives them back.
         """
         cursor = self.con.execute(f"""
             SELECT p.a, p.b, fa.form, fb.form FROM pairs p
             JOIN forms fa ON fa.idx = p.a JOIN forms fb ON fb.idx = p.b
             WHERE len(list_intersect(fa.tokens, fb.tokens)) >= {min_overlap} * greatest(fa.ntok, fb.ntok)""")
         batches = iter(lambda: cursor.fetchmany(WORK), [])
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per kind of evidence, not per match
         for found in self._map(_score, batches):
-            for score, a, b, form_a, form_b in found:
-                yield score, a, b, decode_form(form_a), decode_form(form_b)
+            for score, a, b, evidence, form_a, form_b in found:
+                yield score, a, b, shared.setdefault(evidence, evidence), form_a, form_b
 
     def _map(self, function: Callable[[_T], _R], tasks: Iterable[_T]) -> Iterator[_R]:
         """``function`` over ``tasks`` in order: the first here, the rest in a pool of ``jobs`` processes.
@@ -285,8 +287,8 @@ def _form_rows(batch: list[tuple[int, str]]) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-def _score(rows: list[tuple[int, int, str, str]]) -> list[tuple[float, int, int, str, str]]:
-    """The matching pairs of a batch of candidates (forms decoded once per batch)."""
+def _score(rows: list[tuple[int, int, str, str]]) -> list[tuple[float, int, int, tuple[str, ...], str, str]]:
+    """The matching pairs of a batch of candidates, with their evidence (forms decoded once per batch)."""
     decoded: dict[int, CriterionForm] = {}
     found = []
     for a, b, form_a, form_b in rows:
@@ -298,5 +300,13 @@ def _score(rows: list[tuple[int, int, str, str]]) -> list[tuple[float, int, int,
             right = decoded[b] = decode_form(form_b)
         score = match_criteria(left, right)
         if score:
-            found.append((score, a, b, form_a, form_b))
+            found.append((score, a, b, match_evidence(left, right), form_a, form_b))
     return found
+
+
+def match_evidence(a: CriterionForm, b: CriterionForm) -> tuple[str, ...]:
+    """Why two matching criteria were taken as one, in words for the evidence node."""
+    out = ["same constraints" if a.constraints else "same numbers"]
+    if a.word_set != b.word_set:
+        out.append("wording differs by spelling, abbreviation or filler")
+    return tuple(out)

@@ -164,6 +164,7 @@ def resolve_persons(mentions: list[RoleMention], context: PersonContext) -> Pers
         groups[name.key].append(index)
     same, same_compared = _same_spelling_edges(groups, names, tokens)
     compatible_edges, compatible_compared = _compatible_spelling_edges(groups, names, tokens)
+    del tokens  # the evidence tokens (a dict per mention) are in the edges now: free them before clustering
     edges = same + compatible_edges
     result.comparisons = same_compared + compatible_compared
     similarity: dict[tuple[str, str], float] = {}
@@ -192,6 +193,7 @@ def _same_spelling_edges(groups: dict[str, list[int]], names: list[PersonName], 
     Returns the edges and the number of mention pairs scored.
     """
     edges: list[Edge] = []
+    reasons: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per kind of evidence, not per edge
     compared = 0
     for members in groups.values():
         exact = _exact_score(names[members[0]])
@@ -204,7 +206,8 @@ def _same_spelling_edges(groups: dict[str, list[int]], names: list[PersonName], 
                 if first != index:
                     compared += 1
                     score, kinds = _shared(tokens[first], tokens[index])
-                    edges.append(Edge(exact + score, first, index, ("same name", *kinds)))
+                    evidence = ("same name", *kinds)
+                    edges.append(Edge(exact + score, first, index, reasons.setdefault(evidence, evidence)))
     return edges, compared
 
 
@@ -245,7 +248,9 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
     spelling_count = len(groups)
     similarity: dict[int, float] = {}  # spelling pair (a * count + b, a < b) -> name similarity
     values: dict[float, float] = {}  # one float object per distinct similarity (they are rounded: few)
-    seen: set[tuple[int, int]] = set()
+    seen: set[int] = set()  # mention pairs compared, as one int each (index * count + other, index < other)
+    count = len(names)
+    reasons: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per kind of evidence, not per edge
     edges: list[Edge] = []
     compared = 0
     for bucket in _buckets(holders, block_keys, names):
@@ -269,14 +274,16 @@ def _compatible_spelling_edges(groups: dict[str, list[int]], names: list[PersonN
                     continue
                 for index in spellings[spelling_a]:
                     for other in spellings[spelling_b]:
-                        pair = (index, other) if index < other else (other, index)
+                        pair = index * count + other if index < other else other * count + index
                         if pair in seen:
                             continue
                         seen.add(pair)
                         compared += 1
                         score, kinds = _shared(tokens[index], tokens[other])
                         if name_score + score >= THRESHOLD:
-                            edges.append(Edge(round(name_score + score, 4), index, other, ("compatible name", *kinds)))
+                            evidence = ("compatible name", *kinds)
+                            edges.append(Edge(round(name_score + score, 4), index, other,
+                                              reasons.setdefault(evidence, evidence)))
     return edges, compared
 
 

@@ -22,8 +22,9 @@ they are enumerated from the first trials on until the limit is filled.
 The work is bounded: before each join its size is known (each entity meets, in pairs, the
 trials whose prefix holds it), and a join of more than ``MAX_JOINED`` rows is not started. A
 kind whose top pairs would need one (most pairs share only a hub or two) then keeps every pair
-sharing at least the last threshold reached: fewer than ``limit``, but the self-join's first
-pairs, in its order, so a pair is never out of rank. A 560k build without this bound ran
+sharing at least the lowest threshold within the bound (after a step that passed it, the
+threshold comes down again from the last one reached, one at a time): fewer than ``limit``,
+but the self-join's first pairs, in its order, so a pair is never out of rank. A 560k build without this bound ran
 DuckDB out of memory here; and since the estimate counts rows, not what DuckDB's hash tables
 need for them, a join that runs out of DuckDB's memory within the bound ends the search the
 same way (the 560k registry's sponsors: 18.7 million candidate rows at two shared sponsors
@@ -143,16 +144,17 @@ def top_pairs(con: duckdb.DuckDBPyConnection, limit: int = MAX_PAIRS,
     # a pair sharing t needs two trials of t or more elements: start at the second-largest size
     threshold = _scalar(con, "SELECT size FROM (SELECT DISTINCT trial, size FROM shared_elements) "
                              "ORDER BY size DESC LIMIT 1 OFFSET 1")
+    done, stepping = 0, False  # the last threshold whose pairs shared_found holds; coming down one at a time
     while threshold >= 2:
-        if _scalar(con, _JOINED.format(t=threshold)) > budget:
-            break
-        try:
-            con.execute(_AT_LEAST.format(t=threshold, count=count))
-        except duckdb.OutOfMemoryException:
-            break  # over budget after all (its rows cost more than the estimate): the last threshold's pairs stand
+        if not _at_least(con, threshold, count, budget):
+            if done and threshold < done - 1:  # the step overshot: come down from the last one at a time
+                threshold, stepping = done - 1, True
+                continue
+            break  # the joins only grow as the threshold falls: the last threshold's pairs stand
+        done = threshold
         if _scalar(con, "SELECT count(*) FROM shared_found") >= limit:
             break
-        threshold = min(threshold - 1, threshold * 3 // 4)
+        threshold = threshold - 1 if stepping else min(threshold - 1, threshold * 3 // 4)
     found = con.execute("SELECT first, second, shared FROM shared_found ORDER BY shared DESC, first, second "
                         f"LIMIT {int(limit)}").fetchall()
     if threshold < 2:  # shared_found holds every pair sharing two or more: fewer than limit
@@ -161,6 +163,18 @@ def top_pairs(con: duckdb.DuckDBPyConnection, limit: int = MAX_PAIRS,
     for table in ("shared_found", "shared_elements", "shared_trials"):
         con.execute(f"DROP TABLE {table}")
     return [(names[first], names[second], int(shared)) for first, second, shared in found]
+
+
+def _at_least(con: duckdb.DuckDBPyConnection, threshold: int, count: str, budget: int) -> bool:
+    """Put every pair sharing ``threshold`` or more in ``shared_found``; False (the table as it was)
+    when the join would pass ``budget`` rows, or passes DuckDB's memory (its rows cost more than the estimate)."""
+    if _scalar(con, _JOINED.format(t=threshold)) > budget:
+        return False
+    try:
+        con.execute(_AT_LEAST.format(t=threshold, count=count))
+    except duckdb.OutOfMemoryException:
+        return False
+    return True
 
 
 def _single_entity_pairs(con: duckdb.DuckDBPyConnection, count: str, wanted: int,

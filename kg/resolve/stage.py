@@ -228,6 +228,8 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
                                 time.perf_counter() - clock, 0.0, people.comparisons,  # roles read with sites
                                 peak_rss())
     report.junk_person_mentions = people.junk
+    role_person = people.role_person
+    del people, context, canonical_sponsors  # written: only who each role is stays, for the ranked pairs
 
     # Criterion concepts.
     clock = time.perf_counter()
@@ -253,7 +255,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
     report.shared_pairs = write_sharing(store, mention_tables(store), {
         "site": site_members, "sponsor": sponsor_members,
-        "principal-investigator": _investigator_members(roles, people.role_person),
+        "principal-investigator": _investigator_members(roles, role_person),
         "exclusion-criteria": _exclusion_members(source.exclusions(ncts), criteria.canonical_of)},
         seconds=report.sharing_seconds, writes=report.writes)
 

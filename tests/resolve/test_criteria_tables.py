@@ -75,7 +75,8 @@ def test_the_tables_give_the_in_memory_candidate_pairs_on_the_shared_data(concep
                  if len(tokens[a] & tokens[b]) >= MIN_OVERLAP * max(len(tokens[a]), len(tokens[b]))}
         scored = {(a, b): match_criteria(forms[a], forms[b]) for a, b in close}
         matched = {pair: score for pair, score in scored.items() if score}
-        found = [(a, b, score, form_a, form_b) for score, a, b, form_a, form_b in tables.matches(MIN_OVERLAP)]
+        found = [(a, b, score, decode_form(form_a), decode_form(form_b))
+                 for score, a, b, _, form_a, form_b in tables.matches(MIN_OVERLAP)]
         assert all((form_a, form_b) == (forms[a], forms[b]) for a, b, _, form_a, form_b in found)
         assert {(a, b): score for a, b, score, _, _ in found} == matched
         assert len(found) == len(matched) > 100
@@ -145,12 +146,12 @@ def test_a_store_path_with_an_apostrophe_builds_and_resolves(tmp_path: Path) -> 
     texts = ["history of stroke", "history of strokes", "age >= 18 years"]
     tables, _count = _tables(texts, tmp_path / "o'brien")
     with tables:
-        assert [(a, b) for _, a, b, _, _ in tables.matches(MIN_OVERLAP)] == [(0, 1)]
+        assert [(a, b) for _, a, b, _, _, _ in tables.matches(MIN_OVERLAP)] == [(0, 1)]
 
 
 def _resolved(concepts: list[tuple[str, str]], workdir: Path, memo: Path | None) -> tuple[object, ...]:
     result = resolve_criteria(concepts, workdir=workdir, jobs=2, memo=memo)
-    return result.iris, result.canonical, result.confidence, sorted(result.evidence), result.comparisons
+    return list(result.iris), result.canonical, result.confidence, sorted(result.evidence), result.comparisons
 
 
 @pytest.mark.slow

@@ -146,3 +146,62 @@ def test_a_join_that_outgrows_duckdbs_memory_ends_the_search_like_the_budget() -
     tight.con.execute("SET threads = 1")
     assert top_pairs(tight.con, 10_000) == sharing_three
     tight.close()
+
+
+def _joined(rows: list[tuple[str, str, str]], threshold: int) -> int:
+    """The candidate join's rows at ``threshold``, computed here from the prefix filter's definition.
+
+    Elements held by one trial are dropped; each trial's elements are ranked rarest first
+    (ties by entity, then via); its prefix is its first ``size - threshold + 1``; an element
+    in c prefixes makes c * (c - 1) / 2 rows.
+    """
+    elements: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for nct, entity, via in rows:
+        elements[nct].add((entity, via))
+    df: dict[tuple[str, str], int] = defaultdict(int)
+    for held in elements.values():
+        for element in held:
+            df[element] += 1
+    in_prefixes: dict[tuple[str, str], int] = defaultdict(int)
+    for held in elements.values():
+        kept = sorted((e for e in held if df[e] > 1), key=lambda e: (df[e], e[0], e[1]))
+        for element in kept[:max(0, len(kept) - threshold + 1)]:
+            in_prefixes[element] += 1
+    return sum(c * (c - 1) // 2 for c in in_prefixes.values())
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_budget_cut_falls_at_the_lowest_threshold_whose_join_fits(seed: int) -> None:
+    """Where the budget stops the search, the answer is every pair sharing at least the lowest
+    threshold whose candidate join fits in it: a falling step that passes the budget does not
+    end the search at the threshold before it (the 560k registry's exclusion criteria kept 14
+    pairs that way). Budgets are set at each threshold's join, so every threshold is a boundary."""
+    rows = _members(seed, 400, 1)
+    tables = MentionTables(None)
+    con = tables.con
+    con.execute("CREATE TEMP TABLE shared_members (nct VARCHAR, entity VARCHAR, via VARCHAR)")
+    tables.copy_rows("shared_members", rows)
+    full = _oracle(rows, 10**9)
+    sizes = sorted((len({(e, v) for n, e, v in rows if n == nct} & _shared_elements(rows)) for nct in
+                    {n for n, _, _ in rows}), reverse=True)
+    start = sizes[1]
+    joined = {t: _joined(rows, t) for t in range(2, start + 1)}
+    assert all(joined[t] <= joined[t - 1] for t in range(3, start + 1))  # the joins grow as the threshold falls
+    limit = len(full)
+    checked = 0
+    for budget in sorted(set(joined.values())):
+        lowest = min(t for t in joined if joined[t] <= budget)
+        if lowest < 3:
+            continue  # the single-entity pairs follow: another test's
+        expected = [pair for pair in full if pair[2] >= lowest]
+        assert top_pairs(con, limit, budget) == expected, (budget, lowest)
+        checked += 1
+    assert checked >= 5
+    tables.close()
+
+
+def _shared_elements(rows: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    holders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for nct, entity, via in rows:
+        holders[(entity, via)].add(nct)
+    return {element for element, trials in holders.items() if len(trials) > 1}
