@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import multiprocessing
 import resource
 import shutil
 import sys
@@ -43,7 +44,7 @@ import kg.resolve.stage as stage
 from kg.merge import add_mentions
 from kg.resolve.mention_source import TableMentions, mention_source
 from kg.store import open_store
-from kg.store.mention_tables import mention_tables
+from kg.store.mention_tables import MentionTables, mention_tables
 
 WRAPPED = ("_previous", "resolve_organizations", "resolve_surface_sites", "site_organizations", "resolve_persons",
            "resolve_criteria", "write_sharing", "_retire")
@@ -79,6 +80,15 @@ def traced(events: list[dict[str, Any]], started: float) -> None:
         setattr(stage, name, functools.wraps(real)(wrapper))
 
 
+def fill_tables(mentions: Path, directory: Path) -> None:
+    """Mention tables in ``directory`` from a shard's mentions file, as ``kg merge`` fills them."""
+    tables = MentionTables(directory)
+    add_mentions(mentions, tables, {})
+    tables.flush()
+    tables.set_complete(True, every_table=True)
+    tables.close()
+
+
 def render(result: dict[str, Any]) -> str:
     """The report as Markdown: each step's start and end with the memory then, and the stage's own summary."""
     lines = ["# Resolution's memory, step by step", "",
@@ -109,11 +119,12 @@ def main() -> None:
         events: list[dict[str, Any]] = []
         with open_store(Path(work) / "store") as store:
             # where a build keeps them: one DuckDB for the mentions and the derived graphs' lines, as in a build
-            if args.tables.name.endswith(".jsonl.gz"):
-                tables = mention_tables(store)
-                add_mentions(args.tables, tables, {})
-                tables.flush()
-                tables.set_complete(True, every_table=True)
+            if args.tables.name.endswith(".jsonl.gz"):  # filled in another process, whose memory goes with it
+                filler = multiprocessing.get_context("spawn").Process(
+                    target=fill_tables, args=(args.tables, mention_tables(store).path.parent))
+                filler.start()
+                filler.join()
+                assert filler.exitcode == 0, f"filling the tables from {args.tables} failed"
             else:
                 shutil.copyfile(args.tables, mention_tables(store).path)  # before the tables are first opened
             source = mention_source(store)

@@ -16,11 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Container, Iterator
 
 from kg.rdf.mention_rows import RESOLUTION_TABLES
-from kg.resolve.mentions import RoleMention, StoreMentions, SurfaceSite, surface_site
+from kg.resolve.mentions import RoleMention, StoreMentions, SurfaceSite, role_mention, surface_site
 from kg.store.base import Store
 from kg.store.mention_tables import MentionTables, mention_tables
 
@@ -38,7 +39,8 @@ class TableMentions:
         return cls(mention_tables(store))
 
     def ncts(self) -> dict[str, str]:
-        return dict(self.tables.iter_query("SELECT trial, min(nct) FROM trials WHERE nct IS NOT NULL GROUP BY trial"))
+        rows = self.tables.iter_query("SELECT trial, min(nct) FROM trials WHERE nct IS NOT NULL GROUP BY trial")
+        return {trial: sys.intern(nct) for trial, nct in rows}  # the NCT ids other readers give are these strings
 
     def organizations(self) -> dict[str, str]:
         rows = self.tables.iter_query("SELECT org, min(name) FROM organizations WHERE name IS NOT NULL GROUP BY org")
@@ -49,19 +51,20 @@ class TableMentions:
         out: dict[str, set[str]] = defaultdict(set)
         for nct, org in self.tables.iter_query("SELECT DISTINCT nct, org FROM sponsors"):
             if nct in known:
-                out[nct].add(org)
+                out[sys.intern(nct)].add(sys.intern(org))
         return out
 
     def affiliations(self) -> dict[str, str]:
-        return dict(self.tables.iter_query(
-            "SELECT role, min(affiliation_org) FROM roles WHERE affiliation_org IS NOT NULL GROUP BY role"))
+        rows = self.tables.iter_query(
+            "SELECT role, min(affiliation_org) FROM roles WHERE affiliation_org IS NOT NULL GROUP BY role")
+        return {sys.intern(role): sys.intern(org) for role, org in rows}
 
     def roles(self, ncts: dict[str, str]) -> list[RoleMention]:
         known = set(ncts.values())
         rows = self.tables.iter_query(
             "SELECT role, min(nct), min(role_type), min(name), min(affiliation_text), min(site), min(agent) "
             "FROM roles GROUP BY role HAVING min(role_type) IS NOT NULL AND min(name) IS NOT NULL")
-        return sorted((RoleMention(*row) for row in rows if row[1] in known), key=lambda m: m.role)
+        return sorted((role_mention(*row) for row in rows if row[1] in known), key=lambda m: m.role)
 
     def site_places(self) -> dict[str, SurfaceSite]:
         """Every surface site with a facility name, by IRI (sorted): one record per node, not per trial."""

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
@@ -109,9 +110,25 @@ def read_roles(store: Store, ncts: dict[str, str] | None = None) -> list[RoleMen
     affiliations = _smallest(store, "affiliationText", role_of)
     sites = _smallest(store, "atSite", role_of)
     agents = _smallest(store, "agent", role_of)
-    return [RoleMention(role, ncts[trial], kinds[role].rsplit("#", 1)[-1], names[role], affiliations.get(role),
-                        sites.get(role), agents.get(role))
+    return [role_mention(role, ncts[trial], kinds[role].rsplit("#", 1)[-1], names[role], affiliations.get(role),
+                         sites.get(role), agents.get(role))
             for role, trial in sorted(role_of.items()) if role in kinds and role in names]
+
+
+def interned(value: str | None) -> str | None:
+    """One string object per distinct value: mentions repeat them (a city, a sponsor, a role type).
+
+    Why: at 560,000 studies the 783,834 role mentions hold 4 distinct role types, 23,881
+    affiliations and 504,146 trials; read as new strings each, they took about 200 MB more.
+    """
+    return sys.intern(value) if value is not None else None
+
+
+def role_mention(role: str, trial: str, role_type: str, name: str, affiliation: str | None, site: str | None,
+                 agent: str | None) -> RoleMention:
+    """A role mention whose values are shared strings (its IRI too: the affiliations are read by it)."""
+    return RoleMention(sys.intern(role), sys.intern(trial), sys.intern(role_type), sys.intern(name),
+                       interned(affiliation), interned(site), interned(agent))
 
 
 def read_sponsors(store: Store, ncts: dict[str, str] | None = None) -> dict[str, set[str]]:
@@ -121,13 +138,13 @@ def read_sponsors(store: Store, ncts: dict[str, str] | None = None) -> dict[str,
     for name in ("leadSponsor", "collaborator"):
         for trial, org in _scan(store, name):
             if trial in ncts:
-                out[ncts[trial]].add(org)
+                out[ncts[trial]].add(sys.intern(org))
     return out
 
 
 def read_affiliations(store: Store) -> dict[str, str]:
     """The surface organisation each role's affiliation names."""
-    return _smallest(store, "affiliation")
+    return {sys.intern(role): sys.intern(org) for role, org in _smallest(store, "affiliation").items()}
 
 
 def _bind_base(query: str, kind: str) -> str:
@@ -159,7 +176,7 @@ def read_site_places(store: Store) -> dict[str, SurfaceSite]:
 def surface_site(site: str, facility: str, city: str | None, state: str | None, country: str | None,
                  lat: SupportsFloat | str | None, lon: SupportsFloat | str | None) -> SurfaceSite:
     """A site node's record, its coordinates as numbers (stored as xsd:decimal text, or DECIMAL)."""
-    return SurfaceSite(site, facility, city, state, country,
+    return SurfaceSite(site, facility, interned(city), interned(state), interned(country),
                        float(lat) if lat is not None else None, float(lon) if lon is not None else None)
 
 

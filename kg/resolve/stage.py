@@ -45,7 +45,7 @@ from kg.resolve.sharing import write_sharing
 from kg.resolve.sites import resolve_surface_sites, site_organizations
 from kg.store.base import Store
 from kg.store.derived_graphs import DerivedGraphWriter, GraphWrite
-from kg.store.mention_tables import FORMS_MEMO, mention_tables
+from kg.store.mention_tables import FORMS_MEMO, MEMORY_LIMIT, READ_MEMORY_LIMIT, mention_tables
 from kg.store.select_stream import iter_select
 
 CHUNK_LINES = 200_000
@@ -134,8 +134,13 @@ def resolve(store: Store, source: TableMentions | StoreMentions | None = None) -
     The mentions come from ``source``: by default the mention tables the load wrote
     (:func:`kg.resolve.mention_source.mention_source`), or the store itself when it has none.
     """
-    with _without_cycle_collection():
-        return _resolve(store, mention_source(store) if source is None else source)
+    tables = mention_tables(store)
+    tables.set_memory_limit(READ_MEMORY_LIMIT)  # the resolvers read; the ranked pairs' joins raise it again
+    try:
+        with _without_cycle_collection():
+            return _resolve(store, mention_source(store) if source is None else source)
+    finally:
+        tables.set_memory_limit(MEMORY_LIMIT)
 
 
 def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionReport:
@@ -253,6 +258,7 @@ def _resolve(store: Store, source: TableMentions | StoreMentions) -> ResolutionR
     # and exclusion criterion concepts of each trial: what the pair queries join on.
     site_members = ((nct, sites.site_of(nct, surface)) for _, nct, surface in source.site_pairs(ncts, places))
     sponsor_members = ((nct, orgs.canonical.get(o, o)) for nct, found in sponsors.items() for o in found)
+    mention_tables(store).set_memory_limit(MEMORY_LIMIT)  # the joins: fewer pairs in less memory
     report.shared_pairs = write_sharing(store, mention_tables(store), {
         "site": site_members, "sponsor": sponsor_members,
         "principal-investigator": _investigator_members(roles, role_person),
